@@ -1,0 +1,110 @@
+"""Talks HTTP to the private backend: one pooled keep-alive connection per container, a hard deadline."""
+
+import time
+from dataclasses import dataclass
+
+import urllib3
+from urllib3.exceptions import (
+    ConnectTimeoutError,
+    HTTPError,
+    NewConnectionError,
+    ProtocolError,
+    ReadTimeoutError,
+    SSLError,
+)
+
+from proxy.config import ProxyConfig
+from proxy.errors import BackendResponseTooLarge, BackendTimeout, BackendUnreachable
+from proxy.upstream import UpstreamRequest
+
+_CHUNK = 256 * 1024
+
+
+@dataclass(frozen=True)
+class BackendResponse:
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+
+
+class BackendClient:
+    """Sends requests to the one configured backend; the request never chooses scheme, host or port."""
+
+    def __init__(self, config: ProxyConfig, max_body_bytes: int) -> None:
+        backend = config.backend
+        self._timeout = config.timeout_seconds
+        self._max_body_bytes = max_body_bytes
+        tls = {"cert_reqs": "CERT_REQUIRED", "ca_certs": config.ca_bundle} if backend.scheme == "https" else {}
+        # Lambda serves one request at a time per container; the local gateway may run a few threads.
+        self._manager = urllib3.PoolManager(num_pools=1, maxsize=8, block=False, retries=False, **tls)
+        self._pool = self._manager.connection_from_host(backend.host, backend.port, backend.scheme)
+
+    def send(self, request: UpstreamRequest) -> BackendResponse:
+        deadline = time.monotonic() + self._timeout
+        try:
+            response = self._pool.urlopen(
+                request.method,
+                request.target,
+                body=request.body or None,
+                headers=urllib3.HTTPHeaderDict(request.headers),
+                retries=False,
+                redirect=False,
+                assert_same_host=False,
+                timeout=urllib3.Timeout(total=self._timeout),
+                preload_content=False,
+                decode_content=False,
+                release_conn=False,
+            )
+        except Exception as error:
+            raise _backend_error(error, self._timeout) from error
+        try:
+            body = b"" if request.method == "HEAD" else self._read_body(response, deadline)
+        except Exception as error:
+            # A half-read connection must never go back to the pool for the next invocation.
+            response.close()
+            raise _backend_error(error, self._timeout) from error
+        finally:
+            response.release_conn()
+        headers = [(name, value) for name, value in response.headers.iteritems()]
+        return BackendResponse(status=response.status, headers=headers, body=body)
+
+    def _read_body(self, response: urllib3.BaseHTTPResponse, deadline: float) -> bytes:
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise BackendTimeout(f"the backend did not finish its response within {self._timeout:g} s")
+            _limit_next_read(response, remaining)
+            chunk = response.read1(_CHUNK)
+            if not chunk:
+                return b"".join(chunks)
+            size += len(chunk)
+            if size > self._max_body_bytes:
+                raise BackendResponseTooLarge(
+                    f"the backend response is larger than the {self._max_body_bytes:,} bytes a Lambda "
+                    "response can carry"
+                )
+            chunks.append(chunk)
+
+
+def _limit_next_read(response: urllib3.BaseHTTPResponse, seconds: float) -> None:
+    """urllib3's read timeout applies per socket read; this turns it into a deadline for the whole body."""
+    connection = getattr(response, "connection", None)
+    sock = getattr(connection, "sock", None)
+    if sock is not None:
+        sock.settimeout(seconds)
+
+
+def _backend_error(error: Exception, timeout: float) -> Exception:
+    if isinstance(error, BackendTimeout | BackendResponseTooLarge):
+        return error
+    if isinstance(error, NewConnectionError):  # a subclass of ConnectTimeoutError, but a refusal
+        return BackendUnreachable("the backend refused the connection or could not be reached")
+    if isinstance(error, ConnectTimeoutError | ReadTimeoutError | TimeoutError):
+        return BackendTimeout(f"the backend did not answer within {timeout:g} s")
+    if isinstance(error, SSLError):
+        return BackendUnreachable("the backend's TLS certificate could not be verified")
+    if isinstance(error, ProtocolError | HTTPError | OSError):
+        return BackendUnreachable("the backend closed the connection or sent an invalid HTTP response")
+    return error

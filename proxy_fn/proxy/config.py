@@ -1,0 +1,95 @@
+"""Deployment configuration, read and validated once at cold start."""
+
+import math
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+# API Gateway's default integration timeout is 29 s; the Lambda must answer before the gateway gives up.
+MAX_BACKEND_TIMEOUT_SECONDS = 28.0
+DEFAULT_BACKEND_TIMEOUT_SECONDS = 20.0
+
+
+class ConfigError(ValueError):
+    """A deployment setting is missing or invalid; raised at init so the function never serves with it."""
+
+
+@dataclass(frozen=True)
+class BackendTarget:
+    scheme: str
+    host: str
+    port: int
+    base_path: str
+
+    @property
+    def host_header(self) -> str:
+        default_port = 443 if self.scheme == "https" else 80
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return host if self.port == default_port else f"{host}:{self.port}"
+
+
+@dataclass(frozen=True)
+class ProxyConfig:
+    backend: BackendTarget
+    timeout_seconds: float
+    ca_bundle: str | None
+
+
+def parse_backend_url(value: str) -> BackendTarget:
+    """`http(s)://host[:port][/base-path]`; anything a request could confuse (credentials, query) is refused."""
+    try:
+        parts = urlsplit(value.strip())
+        port = parts.port
+    except ValueError as error:
+        raise ConfigError(f"BACKEND_URL is not a valid URL: {error}") from None
+    if parts.scheme not in ("http", "https"):
+        raise ConfigError("BACKEND_URL must start with http:// or https://")
+    if not parts.hostname:
+        raise ConfigError("BACKEND_URL has no host")
+    if parts.username is not None or parts.password is not None:
+        raise ConfigError("BACKEND_URL must not contain credentials")
+    if parts.query or parts.fragment:
+        raise ConfigError("BACKEND_URL must not contain a query string or fragment")
+    if port is None:
+        port = 443 if parts.scheme == "https" else 80
+    return BackendTarget(
+        scheme=parts.scheme,
+        host=parts.hostname,
+        port=port,
+        base_path=parts.path.rstrip("/"),
+    )
+
+
+def parse_timeout(value: str | None) -> float:
+    if value is None or not value.strip():
+        return DEFAULT_BACKEND_TIMEOUT_SECONDS
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise ConfigError(f"BACKEND_TIMEOUT_SECONDS must be a number, got {value!r}") from None
+    if not math.isfinite(seconds) or not 0 < seconds <= MAX_BACKEND_TIMEOUT_SECONDS:
+        raise ConfigError(
+            f"BACKEND_TIMEOUT_SECONDS must be above 0 and at most {MAX_BACKEND_TIMEOUT_SECONDS:g} "
+            f"(API Gateway stops waiting at 29 s), got {value!r}"
+        )
+    return seconds
+
+
+def parse_ca_bundle(value: str | None) -> str | None:
+    if value is None or not value.strip():
+        return None
+    if not os.path.isfile(value):
+        raise ConfigError(f"BACKEND_CA_BUNDLE names no readable file: {value!r}")
+    return value
+
+
+def load_config(environ: Mapping[str, str]) -> ProxyConfig:
+    backend_url = environ.get("BACKEND_URL")
+    if not backend_url:
+        raise ConfigError("BACKEND_URL is not set: name the private service, e.g. http://10.0.1.25:8080")
+    return ProxyConfig(
+        backend=parse_backend_url(backend_url),
+        timeout_seconds=parse_timeout(environ.get("BACKEND_TIMEOUT_SECONDS")),
+        ca_bundle=parse_ca_bundle(environ.get("BACKEND_CA_BUNDLE")),
+    )

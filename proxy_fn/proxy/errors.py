@@ -1,0 +1,34 @@
+"""The failures the proxy answers itself, each with the HTTP status and message a client sees."""
+
+from http import HTTPStatus
+
+
+class ProxyError(Exception):
+    """A failure turned into a JSON answer; `message` is safe to show a client (no backend internals)."""
+
+    status: HTTPStatus = HTTPStatus.BAD_GATEWAY
+    kind: str = "proxy_error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class MalformedEvent(ProxyError):
+    status = HTTPStatus.BAD_REQUEST
+    kind = "malformed_event"
+
+
+class BackendUnreachable(ProxyError):
+    status = HTTPStatus.BAD_GATEWAY
+    kind = "backend_unreachable"
+
+
+class BackendTimeout(ProxyError):
+    status = HTTPStatus.GATEWAY_TIMEOUT
+    kind = "backend_timeout"
+
+
+class BackendResponseTooLarge(ProxyError):
+    status = HTTPStatus.BAD_GATEWAY
+    kind = "response_too_large"

@@ -1,0 +1,48 @@
+"""Lambda entry point: parse the event, forward it to the backend, map every failure to a JSON answer."""
+
+import os
+import time
+from http import HTTPStatus
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from proxy.backend import BackendClient
+from proxy.config import load_config
+from proxy.errors import ProxyError
+from proxy.event import parse_event
+from proxy.response import LAMBDA_RESPONSE_LIMIT_BYTES, LambdaResponse, error_response, to_lambda_response
+from proxy.upstream import build_upstream_request
+
+logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "private-api-proxy"))
+# Cold start: a bad setting fails the init here, loudly, instead of failing every request.
+CONFIG = load_config(os.environ)
+BACKEND = BackendClient(CONFIG, max_body_bytes=LAMBDA_RESPONSE_LIMIT_BYTES)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> LambdaResponse:
+    request_id = context.aws_request_id
+    started = time.perf_counter()
+    try:
+        request = parse_event(event)
+        request_id = request.request_id or request_id
+        upstream = build_upstream_request(request, CONFIG.backend)
+        response = to_lambda_response(BACKEND.send(upstream))
+    except ProxyError as error:
+        logger.warning(error.message, extra={"failure": error.kind, "status": int(error.status)})
+        return error_response(error.status, error.message, request_id)
+    except Exception:
+        logger.exception("unexpected failure while proxying")
+        return error_response(HTTPStatus.INTERNAL_SERVER_ERROR, "internal error in the proxy", request_id)
+    logger.info(
+        "proxied",
+        extra={
+            "method": upstream.method,
+            "status": response["statusCode"],
+            "backend_ms": round((time.perf_counter() - started) * 1000, 1),
+        },
+    )
+    return response

@@ -1,0 +1,104 @@
+"""Shapes the request sent to the backend: fixed target, cleaned path and query, rewritten forwarding headers."""
+
+from dataclasses import dataclass
+from urllib.parse import quote, urlencode
+
+from proxy.config import BackendTarget
+from proxy.event import ClientRequest
+
+# RFC 9110 7.6.1: meaningful for one connection only, never forwarded.
+HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "proxy-connection",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+    }
+)
+# Set by the proxy alone: a client's own value is dropped so it cannot spoof them.
+PROXY_OWNED = frozenset(
+    {
+        "host",
+        "content-length",
+        "expect",
+        "forwarded",
+        "x-forwarded-for",
+        "x-forwarded-host",
+        "x-forwarded-proto",
+        "x-request-id",
+    }
+)
+REQUEST_ID_HEADER = "X-Request-Id"
+
+# Characters allowed literally in a path (RFC 3986 pchar, '/', and '%' because REST APIs hand the path
+# over still percent-encoded); everything else, e.g. space, '?', '#', non-ASCII, is percent-encoded.
+_PATH_SAFE = "/%:@!$&'()*+,;=-._~"
+
+
+@dataclass(frozen=True)
+class UpstreamRequest:
+    method: str
+    target: str
+    headers: list[tuple[str, str]]
+    body: bytes
+
+
+def build_upstream_request(request: ClientRequest, backend: BackendTarget) -> UpstreamRequest:
+    target = backend.base_path + quote(request.path, safe=_PATH_SAFE)
+    if request.query:
+        target += "?" + urlencode(request.query, quote_via=quote, safe="")
+    return UpstreamRequest(
+        method=request.method,
+        target=target,
+        headers=_forwarded_headers(request, backend),
+        body=request.body,
+    )
+
+
+def _forwarded_headers(request: ClientRequest, backend: BackendTarget) -> list[tuple[str, str]]:
+    connection_listed = {
+        token.strip().lower()
+        for name, value in request.headers
+        if name.lower() == "connection"
+        for token in value.split(",")
+    }
+    dropped = HOP_BY_HOP | PROXY_OWNED | connection_listed
+    client_value = _first_values(request.headers)
+
+    headers = [(name, _wire(value)) for name, value in request.headers if name.lower() not in dropped]
+    headers.append(("Host", backend.host_header))
+    forwarded_for = _forwarded_for(client_value.get("x-forwarded-for"), request.source_ip)
+    if forwarded_for:
+        headers.append(("X-Forwarded-For", forwarded_for))
+    proto = client_value.get("x-forwarded-proto", "").lower()
+    headers.append(("X-Forwarded-Proto", proto if proto in ("http", "https") else "https"))
+    if "host" in client_value:
+        headers.append(("X-Forwarded-Host", _wire(client_value["host"])))
+    if request.request_id:
+        headers.append((REQUEST_ID_HEADER, request.request_id))
+    return headers
+
+
+def _first_values(headers: list[tuple[str, str]]) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for name, value in headers:
+        values.setdefault(name.lower(), value)
+    return values
+
+
+def _forwarded_for(chain: str | None, source_ip: str | None) -> str:
+    """Keep the chain the gateway saw and make sure it ends with the caller's address."""
+    hops = [hop.strip() for hop in (chain or "").split(",") if hop.strip()]
+    if source_ip and (not hops or hops[-1] != source_ip):
+        hops.append(source_ip)
+    return ", ".join(hops)
+
+
+def _wire(value: str) -> str:
+    """http.client sends header text as Latin-1; this makes a UTF-8 value reach the backend as UTF-8 bytes."""
+    return value.encode("utf-8", "surrogatepass").decode("latin-1")
