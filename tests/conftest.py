@@ -1,0 +1,64 @@
+"""Fixtures shared by unit and integration tests: a real backend, the proxy handler in process, the VTL chain."""
+
+import os
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+# proxy.handler reads its configuration at import, as Lambda's cold start does; tests then point it elsewhere.
+os.environ.setdefault("BACKEND_URL", "http://127.0.0.1:9")
+os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "private-api-proxy-test")
+
+from local_gateway.integration import RestApiIntegration  # noqa: E402
+from local_gateway.sam_template import ProxyIntegration, load_proxy_integration  # noqa: E402
+from proxy import handler  # noqa: E402
+from proxy.backend import BackendClient  # noqa: E402
+from proxy.config import load_config  # noqa: E402
+from proxy.response import LAMBDA_RESPONSE_LIMIT_BYTES  # noqa: E402
+from tests.support.backend import RecordingBackend  # noqa: E402
+from tests.support.lambda_context import FakeLambdaContext  # noqa: E402
+
+STAGE = "v1"
+
+ConfigureProxy = Callable[..., None]
+
+
+@pytest.fixture
+def backend() -> Iterator[RecordingBackend]:
+    with RecordingBackend() as server:
+        yield server
+
+
+@pytest.fixture
+def configure_proxy(monkeypatch: pytest.MonkeyPatch) -> ConfigureProxy:
+    """Points the imported handler at a backend, as if the container had cold-started with these settings."""
+
+    def configure(backend_url: str, **settings: str) -> None:
+        environ = {"BACKEND_URL": backend_url, **{name.upper(): value for name, value in settings.items()}}
+        config = load_config(environ)
+        monkeypatch.setattr(handler, "CONFIG", config)
+        monkeypatch.setattr(handler, "BACKEND", BackendClient(config, LAMBDA_RESPONSE_LIMIT_BYTES))
+
+    return configure
+
+
+@pytest.fixture
+def proxy_to(backend: RecordingBackend, configure_proxy: ConfigureProxy) -> RecordingBackend:
+    configure_proxy(backend.url, backend_timeout_seconds="3")
+    return backend
+
+
+def invoke_handler(event: Any) -> Any:
+    return handler.lambda_handler(event, FakeLambdaContext())
+
+
+@pytest.fixture(scope="session")
+def api_definition() -> ProxyIntegration:
+    return load_proxy_integration()
+
+
+@pytest.fixture
+def chain(api_definition: ProxyIntegration, proxy_to: RecordingBackend) -> RestApiIntegration:
+    """Client request -> template.yaml's request template -> proxy handler -> backend -> response template."""
+    return RestApiIntegration(api_definition, invoke_handler, stage=STAGE)

@@ -1,0 +1,159 @@
+"""What the backend receives, byte for byte, when a client calls the API (template.yaml's VTL, real sockets)."""
+
+import json
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from local_gateway.integration import MethodRequest, RestApiIntegration
+from tests.conftest import ConfigureProxy
+from tests.support.backend import RecordingBackend
+
+METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+PATHS = ["/", "/orders", "/orders/42/items/7/notes/2026/11"]
+
+ALL_BYTES = bytes(range(256)) * 4
+BODIES = {
+    "json": ("application/json", json.dumps({"name": "O'Brien", "quote": '"hi"', "path": "a\\b", "é": "ü"}).encode()),
+    "json-with-charset": ("application/json; charset=utf-8", b'{"it\'s": "fine"}'),
+    "text": ("text/plain; charset=utf-8", "plain text with 'quotes', \"doubles\", \\ and ü € 😀\n".encode()),
+    "form": ("application/x-www-form-urlencoded", b"a=1&b=it%27s+here&c=%E2%82%AC&d=x%3Dy"),
+    "xml": ("application/xml", b"<?xml version=\"1.0\"?><order id='42'>&amp; caf\xc3\xa9</order>"),
+    "binary": ("application/octet-stream", ALL_BYTES),
+    "png": ("image/png", b"\x89PNG\r\n\x1a\n" + ALL_BYTES),
+    "empty": ("application/json", b""),
+}
+SPECIAL_VALUES = [
+    "it's",
+    'say "hi"',
+    "back\\slash",
+    "caf\u00e9 \u20ac \U0001f600",
+    "a&b=c",
+    "1+1=2",
+    "100%",
+    "%2F encoded",
+    "</script>",
+]
+
+
+@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("method", METHODS)
+def test_every_method_and_path_depth_reaches_the_backend(
+    chain: RestApiIntegration, proxy_to: RecordingBackend, method: str, path: str
+) -> None:
+    response = chain.handle(MethodRequest(method, path))
+
+    assert response.status == 200
+    assert proxy_to.last.method == method
+    assert proxy_to.last.target == path
+
+
+@pytest.mark.parametrize("kind", BODIES)
+@pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE"])
+def test_every_body_arrives_byte_for_byte(
+    chain: RestApiIntegration, proxy_to: RecordingBackend, kind: str, method: str
+) -> None:
+    content_type, body = BODIES[kind]
+
+    chain.handle(MethodRequest(method, "/upload", headers=[("Content-Type", content_type)], body=body))
+
+    assert proxy_to.last.body == body
+    assert proxy_to.last.header("Content-Type") == content_type
+    assert proxy_to.last.header("Content-Length") == str(len(body)) or (not body and method == "DELETE")
+
+
+def test_a_request_without_content_type_uses_the_json_template(
+    chain: RestApiIntegration, proxy_to: RecordingBackend
+) -> None:
+    chain.handle(MethodRequest("POST", "/raw", body=b'{"a": 1}'))
+
+    assert proxy_to.last.body == b'{"a": 1}'
+
+
+def test_an_unlisted_content_type_is_refused_with_415_before_the_lambda(
+    chain: RestApiIntegration, proxy_to: RecordingBackend
+) -> None:
+    response = chain.handle(MethodRequest("POST", "/x", headers=[("Content-Type", "audio/x-made-up")], body=b"x"))
+
+    assert response.status == 415
+    assert json.loads(response.body)["requestId"] == response.request_id
+    assert proxy_to.requests == []
+
+
+@pytest.mark.parametrize("value", SPECIAL_VALUES)
+def test_header_and_query_values_arrive_unchanged(
+    chain: RestApiIntegration, proxy_to: RecordingBackend, value: str
+) -> None:
+    chain.handle(MethodRequest("GET", "/search", query=[("q", value), ("plain", "x")], headers=[("X-Note", value)]))
+
+    assert proxy_to.last.header("X-Note") == value
+    query = parse_qs(urlsplit(proxy_to.last.target).query, keep_blank_values=True)
+    assert query == {"q": [value], "plain": ["x"]}
+
+
+def test_header_names_that_are_java_map_methods_survive(chain: RestApiIntegration, proxy_to: RecordingBackend) -> None:
+    chain.handle(MethodRequest("GET", "/", headers=[("keySet", "1"), ("get", "2"), ("isEmpty", "3")]))
+
+    assert [proxy_to.last.header(name) for name in ("keySet", "get", "isEmpty")] == ["1", "2", "3"]
+
+
+def test_a_repeated_query_key_keeps_only_its_last_value(chain: RestApiIntegration, proxy_to: RecordingBackend) -> None:
+    """An API Gateway limit of non-proxy integrations ($input.params() holds one value per name)."""
+    chain.handle(MethodRequest("GET", "/list", query=[("tag", "a"), ("tag", "b")]))
+
+    assert proxy_to.last.target == "/list?tag=b"
+
+
+def test_the_path_keeps_its_percent_encoding_and_unsafe_characters_are_encoded(
+    chain: RestApiIntegration, proxy_to: RecordingBackend
+) -> None:
+    chain.handle(MethodRequest("GET", "/files/a%2Fb/r%C3%A9sum%C3%A9 final.pdf"))
+
+    assert proxy_to.last.target == "/files/a%2Fb/r%C3%A9sum%C3%A9%20final.pdf"
+
+
+def test_forwarding_headers_are_set_by_the_proxy_and_not_by_the_client(
+    chain: RestApiIntegration, proxy_to: RecordingBackend
+) -> None:
+    spoofed = [
+        ("Host", "api.example.com"),
+        ("X-Forwarded-For", "198.51.100.7"),
+        ("X-Forwarded-Host", "evil.example"),
+        ("X-Request-Id", "forged"),
+        ("Forwarded", "for=1.2.3.4"),
+        ("Connection", "keep-alive, X-Secret-Hop"),
+        ("X-Secret-Hop", "must not pass"),
+        ("Keep-Alive", "timeout=5"),
+        ("Transfer-Encoding", "chunked"),
+        ("Upgrade", "websocket"),
+    ]
+    response = chain.handle(MethodRequest("GET", "/who", headers=spoofed, source_ip="203.0.113.9"))
+
+    received = proxy_to.last
+    assert received.header("Host") == proxy_to.url.removeprefix("http://")
+    assert received.header("X-Forwarded-For") == "198.51.100.7, 203.0.113.9"
+    assert received.header("X-Forwarded-Host") == "api.example.com"
+    assert received.header("X-Forwarded-Proto") == "https"
+    assert received.headers_named("X-Request-Id") == [response.request_id]
+    for removed in ("Forwarded", "X-Secret-Hop", "Keep-Alive", "Transfer-Encoding", "Upgrade"):
+        assert received.header(removed) is None, removed
+
+
+def test_the_backend_base_path_prefixes_every_request(
+    chain: RestApiIntegration, proxy_to: RecordingBackend, configure_proxy: ConfigureProxy
+) -> None:
+    configure_proxy(proxy_to.url + "/internal/api/")
+
+    chain.handle(MethodRequest("GET", "/orders/1", query=[("x", "1")]))
+
+    assert proxy_to.last.target == "/internal/api/orders/1?x=1"
+
+
+@pytest.mark.parametrize("path", ["//evil.example/steal", "/@evil.example/x", "/..%2F..%2Fetc/passwd", "/%2e%2e/admin"])
+def test_no_path_can_change_the_backend_host(chain: RestApiIntegration, proxy_to: RecordingBackend, path: str) -> None:
+    response = chain.handle(MethodRequest("GET", path))
+
+    assert response.status == 200
+    # urllib3 writes percent-escapes in upper case (%2e -> %2E), equivalent by RFC 3986 2.1; nothing is decoded.
+    assert proxy_to.last.target.lower() == path.lower()
+    assert proxy_to.last.header("Host") == proxy_to.url.removeprefix("http://")

@@ -1,0 +1,136 @@
+"""A real HTTP/1.1 server on 127.0.0.1 that records what it received and answers as a test tells it."""
+
+import ssl
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ReceivedRequest:
+    method: str
+    target: str
+    headers: list[tuple[str, str]]
+    body: bytes
+
+    def header(self, name: str) -> str | None:
+        values = self.headers_named(name)
+        return values[0] if values else None
+
+    def headers_named(self, name: str) -> list[str]:
+        # http.server decodes header bytes as Latin-1; undo that to compare with what a client sent.
+        return [
+            value.encode("latin-1").decode("utf-8", "replace")
+            for key, value in self.headers
+            if key.lower() == name.lower()
+        ]
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    body: bytes = b""
+    delay_before_headers: float = 0.0
+    body_trickle_seconds: float = 0.0  # send the body one byte at a time over this long
+
+
+Responder = Callable[[ReceivedRequest], Reply]
+
+
+def echo(request: ReceivedRequest) -> Reply:
+    return Reply(200, [("Content-Type", "application/octet-stream")], request.body)
+
+
+class RecordingBackend:
+    """Start with `with RecordingBackend() as backend:`; `backend.responder` decides every answer."""
+
+    def __init__(self, tls_context: ssl.SSLContext | None = None) -> None:
+        self.requests: list[ReceivedRequest] = []
+        self.responder: Responder = echo
+        self.connections_opened = 0
+        self._lock = threading.Lock()
+        self._server = _Server(("127.0.0.1", 0), _handler_for(self))
+        if tls_context is not None:
+            self._server.socket = tls_context.wrap_socket(self._server.socket, server_side=True)
+        self.scheme = "https" if tls_context else "http"
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05})
+        self._thread.daemon = True
+
+    @property
+    def url(self) -> str:
+        return f"{self.scheme}://127.0.0.1:{self._server.server_address[1]}"
+
+    @property
+    def last(self) -> ReceivedRequest:
+        return self.requests[-1]
+
+    def __enter__(self) -> "RecordingBackend":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+    def record(self, request: ReceivedRequest) -> None:
+        with self._lock:
+            self.requests.append(request)
+
+    def count_connection(self) -> None:
+        with self._lock:
+            self.connections_opened += 1
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+
+
+def _handler_for(backend: RecordingBackend) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive, as a real service behind a proxy
+
+        def setup(self) -> None:
+            backend.count_connection()
+            super().setup()
+
+        def log_message(self, format: str, *args: Any) -> None:
+            """Quiet: the tests assert on what was received instead."""
+
+        def _answer(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            request = ReceivedRequest(
+                method=self.command,
+                # the raw request-target: http.server's self.path collapses a leading "//"
+                target=self.requestline.split(" ")[1],
+                headers=list(self.headers.items()),
+                body=self.rfile.read(length) if length else b"",
+            )
+            backend.record(request)
+            reply = backend.responder(request)
+            time.sleep(reply.delay_before_headers)
+            self.send_response_only(reply.status)
+            for name, value in reply.headers:
+                self.send_header(name, value)
+            if not any(name.lower() == "content-length" for name, _ in reply.headers):
+                self.send_header("Content-Length", str(len(reply.body)))
+            self.end_headers()
+            if self.command == "HEAD":
+                return
+            if reply.body_trickle_seconds:
+                pause = reply.body_trickle_seconds / max(len(reply.body), 1)
+                for index in range(len(reply.body)):
+                    self.wfile.write(reply.body[index : index + 1])
+                    self.wfile.flush()
+                    time.sleep(pause)
+            else:
+                self.wfile.write(reply.body)
+
+        do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _answer
+
+    return Handler
