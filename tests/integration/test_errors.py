@@ -1,0 +1,140 @@
+"""Failures become JSON answers with the request id, one log line each, within the configured timeout."""
+
+import json
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from local_gateway.integration import MethodRequest, RestApiIntegration
+from proxy.response import LAMBDA_RESPONSE_LIMIT_BYTES
+from tests.conftest import ConfigureProxy, LogLines, invoke_handler
+from tests.support.backend import RecordingBackend, Reply
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _error(response_body: bytes) -> dict[str, str]:
+    document: dict[str, str] = json.loads(response_body)
+    assert set(document) == {"message", "requestId"}
+    return document
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_a_refused_backend_is_a_502(
+    chain: RestApiIntegration, configure_proxy: ConfigureProxy, proxy_logs: LogLines
+) -> None:
+    configure_proxy(f"http://127.0.0.1:{_closed_port()}")
+
+    response = chain.handle(MethodRequest("GET", "/x"))
+
+    assert response.status == 502
+    assert _error(response.body)["requestId"] == response.request_id
+    log_lines = proxy_logs.records()
+    assert [line["failure"] for line in log_lines] == ["backend_unreachable"]
+    assert log_lines[0]["correlation_id"] == response.request_id
+
+
+@pytest.mark.parametrize("slow", ["headers", "body"])
+def test_a_slow_backend_is_a_504_within_the_timeout(
+    chain: RestApiIntegration, proxy_to: RecordingBackend, configure_proxy: ConfigureProxy, slow: str
+) -> None:
+    configure_proxy(proxy_to.url, backend_timeout_seconds="0.5")
+    proxy_to.responder = lambda _: (
+        Reply(200, [], b"late", delay_before_headers=3)
+        if slow == "headers"
+        else Reply(200, [], b"x" * 30, body_trickle_seconds=3)
+    )
+
+    started = time.monotonic()
+    response = chain.handle(MethodRequest("GET", "/slow"))
+    elapsed = time.monotonic() - started
+
+    assert response.status == 504
+    assert "0.5 s" in _error(response.body)["message"]
+    assert elapsed < 1.0
+
+
+def test_the_next_request_after_a_timeout_uses_a_clean_connection(
+    chain: RestApiIntegration, proxy_to: RecordingBackend, configure_proxy: ConfigureProxy
+) -> None:
+    configure_proxy(proxy_to.url, backend_timeout_seconds="0.3")
+    proxy_to.responder = lambda _: Reply(200, [], b"y" * 20, body_trickle_seconds=2)
+    assert chain.handle(MethodRequest("GET", "/half")).status == 504
+
+    proxy_to.responder = lambda request: Reply(200, [("Content-Type", "text/plain")], request.target.encode())
+    response = chain.handle(MethodRequest("GET", "/after"))
+
+    assert (response.status, response.body) == (200, b"/after")
+
+
+def test_a_response_over_the_lambda_limit_is_a_502_that_says_so(
+    chain: RestApiIntegration, proxy_to: RecordingBackend
+) -> None:
+    proxy_to.responder = lambda _: Reply(200, [("Content-Type", "application/octet-stream")], b"\x00" * 5_000_000)
+
+    response = chain.handle(MethodRequest("GET", "/big"))
+
+    assert response.status == 502
+    assert f"{LAMBDA_RESPONSE_LIMIT_BYTES:,} bytes" in _error(response.body)["message"]
+
+
+def test_the_largest_binary_response_that_fits_gets_through(chain: RestApiIntegration, proxy_to: RecordingBackend) -> None:
+    body = bytes(range(256)) * (4_500_000 // 256)
+    proxy_to.responder = lambda _: Reply(200, [("Content-Type", "application/octet-stream")], body)
+
+    response = chain.handle(MethodRequest("GET", "/big-but-fits"))
+
+    assert (response.status, response.body) == (200, body)
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        None,
+        [],
+        "GET /",
+        {},
+        {"httpMethod": "GET"},
+        {"httpMethod": "G ET", "path": "/"},
+        {"httpMethod": "GET", "path": "no-slash"},
+        {"httpMethod": "GET", "path": "/", "headers": ["a"]},
+        {"httpMethod": "GET", "path": "/", "headers": {"X-A": 1}},
+        {"httpMethod": "GET", "path": "/", "headers": {"X-A": "a\r\nInjected: 1"}},
+        {"httpMethod": "GET", "path": "/", "headers": {"Bad Name": "x"}},
+        {"httpMethod": "POST", "path": "/", "body": "%%%not base64", "isBase64Encoded": True},
+        {"httpMethod": "POST", "path": "/", "body": 12},
+        {"httpMethod": "GET", "path": "/", "requestContext": "nope"},
+        {"httpMethod": "GET", "path": "/", "multiValueQueryStringParameters": {"a": "not-a-list"}},
+    ],
+)
+def test_a_malformed_event_is_a_400_json_answer(proxy_to: RecordingBackend, event: object) -> None:
+    response = invoke_handler(event)
+
+    assert response["statusCode"] == 400
+    assert response["headers"]["Content-Type"] == "application/json"
+    assert _error(response["body"].encode())["requestId"]
+    assert proxy_to.requests == []
+
+
+def test_a_bad_setting_fails_the_cold_start_naming_the_variable() -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", "import proxy.handler"],
+        cwd=PROJECT_ROOT / "proxy_fn",
+        env={"BACKEND_URL": "ftp://10.0.0.1", "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert result.returncode != 0
+    assert "BACKEND_URL must start with http:// or https://" in result.stderr
