@@ -1,0 +1,56 @@
+"""HTTPS backends are verified: against the system CA bundle by default, or a private CA via BACKEND_CA_BUNDLE."""
+
+import json
+import ssl
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from local_gateway.integration import MethodRequest, RestApiIntegration
+from tests.conftest import ConfigureProxy
+from tests.support.backend import RecordingBackend
+from tests.support.tls import PrivateCa, make_private_ca
+
+
+@pytest.fixture(scope="module")
+def private_ca(tmp_path_factory: pytest.TempPathFactory) -> PrivateCa:
+    return make_private_ca(tmp_path_factory.mktemp("ca"))
+
+
+@pytest.fixture
+def https_backend(private_ca: PrivateCa) -> Iterator[RecordingBackend]:
+    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    tls.load_cert_chain(private_ca.server_certificate, private_ca.server_key)
+    with RecordingBackend(tls) as server:
+        yield server
+
+
+def test_a_backend_signed_by_the_configured_private_ca_is_trusted(
+    chain: RestApiIntegration, https_backend: RecordingBackend, configure_proxy: ConfigureProxy, private_ca: PrivateCa
+) -> None:
+    configure_proxy(https_backend.url, backend_ca_bundle=str(private_ca.ca_bundle))
+
+    response = chain.handle(MethodRequest("POST", "/secure", body=b"payload"))
+
+    assert (response.status, response.body) == (200, b"payload")
+    assert https_backend.last.header("Host") == https_backend.url.removeprefix("https://")
+
+
+def test_an_unknown_certificate_is_refused_with_a_502(
+    chain: RestApiIntegration, https_backend: RecordingBackend, configure_proxy: ConfigureProxy
+) -> None:
+    configure_proxy(https_backend.url)
+
+    response = chain.handle(MethodRequest("GET", "/secure"))
+
+    assert response.status == 502
+    assert json.loads(response.body)["message"] == "the backend's TLS certificate could not be verified"
+    assert https_backend.requests == []
+
+
+def test_the_ca_bundle_parameter_names_a_file_inside_the_package(tmp_path: Path) -> None:
+    from proxy.config import ConfigError, load_config
+
+    with pytest.raises(ConfigError, match="BACKEND_CA_BUNDLE"):
+        load_config({"BACKEND_URL": "https://10.0.0.1", "BACKEND_CA_BUNDLE": str(tmp_path / "missing.pem")})

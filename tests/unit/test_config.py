@@ -1,0 +1,55 @@
+"""BACKEND_URL and friends: what a deployer can set, and the message a bad value fails with at cold start."""
+
+import pytest
+
+from proxy.config import BackendTarget, ConfigError, load_config, parse_backend_url
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("http://10.0.1.25:8080", BackendTarget("http", "10.0.1.25", 8080, "")),
+        ("https://orders.internal.example.com/api/", BackendTarget("https", "orders.internal.example.com", 443, "/api")),
+        ("http://backend", BackendTarget("http", "backend", 80, "")),
+        ("http://[fd00::5]:9000/v2", BackendTarget("http", "fd00::5", 9000, "/v2")),
+    ],
+)
+def test_backend_urls_are_parsed(url: str, expected: BackendTarget) -> None:
+    assert parse_backend_url(url) == expected
+
+
+@pytest.mark.parametrize(
+    ("target", "host_header"),
+    [
+        (BackendTarget("http", "10.0.1.25", 80, ""), "10.0.1.25"),
+        (BackendTarget("https", "svc.local", 8443, ""), "svc.local:8443"),
+        (BackendTarget("http", "fd00::5", 9000, ""), "[fd00::5]:9000"),
+    ],
+)
+def test_the_host_header_names_the_backend(target: BackendTarget, host_header: str) -> None:
+    assert target.host_header == host_header
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({}, "BACKEND_URL is not set"),
+        ({"BACKEND_URL": "ftp://10.0.0.1"}, "BACKEND_URL must start with http:// or https://"),
+        ({"BACKEND_URL": "http://user:pw@10.0.0.1"}, "BACKEND_URL must not contain credentials"),
+        ({"BACKEND_URL": "http://10.0.0.1/?x=1"}, "BACKEND_URL must not contain a query string"),
+        ({"BACKEND_URL": "http://10.0.0.1:99999"}, "BACKEND_URL is not a valid URL"),
+        ({"BACKEND_URL": "http:///path"}, "BACKEND_URL has no host"),
+        ({"BACKEND_URL": "http://a", "BACKEND_TIMEOUT_SECONDS": "soon"}, "BACKEND_TIMEOUT_SECONDS must be a number"),
+        ({"BACKEND_URL": "http://a", "BACKEND_TIMEOUT_SECONDS": "29"}, "at most 28"),
+        ({"BACKEND_URL": "http://a", "BACKEND_TIMEOUT_SECONDS": "0"}, "above 0"),
+        ({"BACKEND_URL": "http://a", "BACKEND_TIMEOUT_SECONDS": "nan"}, "above 0"),
+        ({"BACKEND_URL": "http://a", "BACKEND_CA_BUNDLE": "/no/such.pem"}, "BACKEND_CA_BUNDLE names no readable file"),
+    ],
+)
+def test_bad_settings_fail_with_a_message_naming_the_variable(environ: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load_config(environ)
+
+
+def test_the_default_timeout_is_well_inside_api_gateways_29_seconds() -> None:
+    assert load_config({"BACKEND_URL": "http://a"}).timeout_seconds == 20.0
