@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: venv test unit integration lint typecheck validate build clean
+.PHONY: venv test unit integration lint typecheck validate build clean events
 
 venv: $(STAMP)
 
@@ -42,3 +42,7 @@ build: venv
 
 clean:
 	rm -rf $(VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache
+
+## Re-render events/*.json from tests/support/sample_requests.py through template.yaml's request template.
+events: venv
+	$(BIN)/python -m tests.support.sample_requests
