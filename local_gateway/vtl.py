@@ -20,12 +20,12 @@ _JSONPATH_STEP = re.compile(r"\.([A-Za-z_$][\w$-]*)|\[\s*'([^']*)'\s*\]|\[\s*\"(
 
 # Java's Map and String methods that templates call; airspeed lacks these.
 _JAVA_MAP_METHODS: dict[str, Callable[..., Any]] = {
-    "get": lambda self, key: self.get(key),
+    "get": dict.get,
     "keySet": lambda self: list(self.keys()),
     "values": lambda self: list(self.values()),
     "containsKey": lambda self, key: key in self,
     "isEmpty": lambda self: len(self) == 0,
-    "size": lambda self: len(self),
+    "size": len,
     "put": operators.dict_put,
 }
 _JAVA_STRING_METHODS: dict[str, Callable[..., Any]] = {
@@ -81,22 +81,22 @@ def _utf16_units(value: str) -> list[str]:
 class Util:
     """`$util` in API Gateway mapping templates."""
 
-    def escapeJavaScript(self, value: str | None) -> str | None:  # noqa: N802 - VTL name
+    def escapeJavaScript(self, value: str | None) -> str | None:
         return escape_javascript(value)
 
-    def base64Encode(self, value: str) -> str:  # noqa: N802
+    def base64Encode(self, value: str) -> str:
         return base64.b64encode(value.encode("utf-8")).decode("ascii")
 
-    def base64Decode(self, value: str) -> str:  # noqa: N802
+    def base64Decode(self, value: str) -> str:
         return base64.b64decode(value).decode("utf-8", "replace")
 
-    def urlEncode(self, value: str) -> str:  # noqa: N802
+    def urlEncode(self, value: str) -> str:
         return quote_plus(value, safe="*")
 
-    def urlDecode(self, value: str) -> str:  # noqa: N802
+    def urlDecode(self, value: str) -> str:
         return unquote_plus(value)
 
-    def parseJson(self, value: str) -> Any:  # noqa: N802
+    def parseJson(self, value: str) -> Any:
         return json.loads(value)
 
 

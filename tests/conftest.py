@@ -5,22 +5,23 @@ import json
 import logging
 import os
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, cast
 
 import pytest
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 # proxy.handler reads its configuration at import, as Lambda's cold start does; tests then point it elsewhere.
 os.environ.setdefault("BACKEND_URL", "http://127.0.0.1:9")
 os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "private-api-proxy-test")
 
-from local_gateway.integration import RestApiIntegration  # noqa: E402
-from local_gateway.sam_template import ProxyIntegration, load_proxy_integration  # noqa: E402
-from proxy import handler  # noqa: E402
-from proxy.backend import BackendClient  # noqa: E402
-from proxy.config import load_config  # noqa: E402
-from proxy.response import LAMBDA_RESPONSE_LIMIT_BYTES  # noqa: E402
-from tests.support.backend import RecordingBackend  # noqa: E402
-from tests.support.lambda_context import FakeLambdaContext  # noqa: E402
+from local_gateway.integration import RestApiIntegration
+from local_gateway.sam_template import ProxyIntegration, load_proxy_integration
+from proxy import handler
+from proxy.backend import BackendClient
+from proxy.config import load_config
+from proxy.response import LAMBDA_RESPONSE_LIMIT_BYTES
+from tests.support.backend import RecordingBackend
+from tests.support.lambda_context import FakeLambdaContext
 
 STAGE = "v1"
 
@@ -53,7 +54,7 @@ def proxy_to(backend: RecordingBackend, configure_proxy: ConfigureProxy) -> Reco
 
 
 def invoke_handler(event: Any) -> Any:
-    return handler.lambda_handler(event, FakeLambdaContext())
+    return handler.lambda_handler(event, cast(LambdaContext, FakeLambdaContext()))
 
 
 @pytest.fixture(scope="session")

@@ -34,9 +34,16 @@ class BackendClient:
         backend = config.backend
         self._timeout = config.timeout_seconds
         self._max_body_bytes = max_body_bytes
-        tls = {"cert_reqs": "CERT_REQUIRED", "ca_certs": config.ca_bundle} if backend.scheme == "https" else {}
         # Lambda serves one request at a time per container; the local gateway may run a few threads.
-        self._manager = urllib3.PoolManager(num_pools=1, maxsize=8, block=False, retries=False, **tls)
+        # The TLS settings apply to an https backend only (urllib3 drops them for http).
+        self._manager = urllib3.PoolManager(
+            num_pools=1,
+            maxsize=8,
+            block=False,
+            retries=False,
+            cert_reqs="CERT_REQUIRED",
+            ca_certs=config.ca_bundle,
+        )
         self._pool = self._manager.connection_from_host(backend.host, backend.port, backend.scheme)
 
     def send(self, request: UpstreamRequest) -> BackendResponse:

@@ -69,7 +69,7 @@ def _pairs(event: dict[str, Any], multi_key: str, single_key: str) -> list[tuple
     """Prefer the multi-value map (all values of a repeated name); fall back to the single-value one."""
     multi = _optional_dict(event, multi_key)
     if multi:
-        pairs = []
+        pairs: list[tuple[str, str]] = []
         for name, values in multi.items():
             if not isinstance(values, list) or not all(isinstance(value, str) for value in values):
                 raise MalformedEvent(f"{multi_key}.{_shown(name)} must be a list of strings")

@@ -13,7 +13,13 @@ from proxy.upstream import HOP_BY_HOP
 LAMBDA_RESPONSE_LIMIT_BYTES = 6_291_556
 # API Gateway sets its own Content-Length; the backend's would be wrong after any re-encoding.
 _NOT_RETURNED = HOP_BY_HOP | {"content-length"}
-_TEXT_TYPES = ("text/", "application/json", "application/xml", "application/javascript", "application/x-www-form")
+_TEXT_TYPES = (
+    "text/",
+    "application/json",
+    "application/xml",
+    "application/javascript",
+    "application/x-www-form",
+)
 _TEXT_SUFFIXES = ("+json", "+xml")
 
 LambdaResponse = dict[str, Any]
@@ -25,7 +31,7 @@ def to_lambda_response(backend_response: BackendResponse) -> LambdaResponse:
     for name, value in backend_response.headers:
         if name.lower() not in _NOT_RETURNED:
             grouped.setdefault(name.lower(), (name, []))[1].append(value)
-    multi_value_headers = {name: values for name, values in grouped.values()}
+    multi_value_headers = dict(grouped.values())
     headers = {
         name: values[0] if name.lower() == "set-cookie" else ", ".join(values)
         for name, values in multi_value_headers.items()

@@ -15,7 +15,11 @@ def test_powertools_reads_the_rendered_event(chain: RestApiIntegration) -> None:
         "POST",
         "/orders/42",
         query=[("expand", "items"), ("note", "it's")],
-        headers=[("Content-Type", "application/json"), ("Host", "api.example.com"), ("User-Agent", "curl/8.5.0")],
+        headers=[
+            ("Content-Type", "application/json"),
+            ("Host", "api.example.com"),
+            ("User-Agent", "curl/8.5.0"),
+        ],
         body=b'{"qty": 2}',
         source_ip="203.0.113.9",
     )
@@ -45,7 +49,12 @@ def test_an_empty_body_is_null_and_not_base64(chain: RestApiIntegration) -> None
 
     event = json.loads(rendered)
 
-    assert (event["body"], event["isBase64Encoded"], event["resource"], event["path"]) == (None, False, "/", "/")
+    assert (event["body"], event["isBase64Encoded"], event["resource"], event["path"]) == (
+        None,
+        False,
+        "/",
+        "/",
+    )
     assert event["queryStringParameters"] is None
     assert event["pathParameters"] is None
 
@@ -53,7 +62,8 @@ def test_an_empty_body_is_null_and_not_base64(chain: RestApiIntegration) -> None
 def test_the_body_is_the_base64_of_the_exact_bytes(chain: RestApiIntegration) -> None:
     payload = bytes(range(256))
     rendered = chain.render_event(
-        MethodRequest("PUT", "/blob", headers=[("Content-Type", "application/octet-stream")], body=payload), CONTEXT
+        MethodRequest("PUT", "/blob", headers=[("Content-Type", "application/octet-stream")], body=payload),
+        CONTEXT,
     )
     assert isinstance(rendered, str)
 

@@ -27,7 +27,10 @@ def https_backend(private_ca: PrivateCa) -> Iterator[RecordingBackend]:
 
 
 def test_a_backend_signed_by_the_configured_private_ca_is_trusted(
-    chain: RestApiIntegration, https_backend: RecordingBackend, configure_proxy: ConfigureProxy, private_ca: PrivateCa
+    chain: RestApiIntegration,
+    https_backend: RecordingBackend,
+    configure_proxy: ConfigureProxy,
+    private_ca: PrivateCa,
 ) -> None:
     configure_proxy(https_backend.url, backend_ca_bundle=str(private_ca.ca_bundle))
 

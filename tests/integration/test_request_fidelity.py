@@ -14,7 +14,10 @@ PATHS = ["/", "/orders", "/orders/42/items/7/notes/2026/11"]
 
 ALL_BYTES = bytes(range(256)) * 4
 BODIES = {
-    "json": ("application/json", json.dumps({"name": "O'Brien", "quote": '"hi"', "path": "a\\b", "é": "ü"}).encode()),
+    "json": (
+        "application/json",
+        json.dumps({"name": "O'Brien", "quote": '"hi"', "path": "a\\b", "é": "ü"}).encode(),
+    ),
     "json-with-charset": ("application/json; charset=utf-8", b'{"it\'s": "fine"}'),
     "text": ("text/plain; charset=utf-8", "plain text with 'quotes', \"doubles\", \\ and ü € 😀\n".encode()),
     "form": ("application/x-www-form-urlencoded", b"a=1&b=it%27s+here&c=%E2%82%AC&d=x%3Dy"),

@@ -35,7 +35,7 @@ SAMPLE_REQUESTS: dict[str, MethodRequest] = {
         "POST",
         "/orders",
         headers=[*_GATEWAY_HEADERS, ("Content-Type", "application/json")],
-        body=json.dumps({"item": "café au lait", "qty": 2, "note": "it's \"urgent\""}).encode(),
+        body=json.dumps({"item": "café au lait", "qty": 2, "note": 'it\'s "urgent"'}).encode(),
     ),
     "post-form": MethodRequest(
         "POST",
@@ -55,7 +55,9 @@ SAMPLE_REQUESTS: dict[str, MethodRequest] = {
 
 
 # As API Gateway sees a caller on the internet.
-SAMPLE_REQUESTS = {name: dataclasses.replace(request, source_ip="203.0.113.9") for name, request in SAMPLE_REQUESTS.items()}
+SAMPLE_REQUESTS = {
+    name: dataclasses.replace(request, source_ip="203.0.113.9") for name, request in SAMPLE_REQUESTS.items()
+}
 
 
 def _never_invoked(event: dict[str, object]) -> None:

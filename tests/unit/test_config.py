@@ -9,7 +9,10 @@ from proxy.config import BackendTarget, ConfigError, load_config, parse_backend_
     ("url", "expected"),
     [
         ("http://10.0.1.25:8080", BackendTarget("http", "10.0.1.25", 8080, "")),
-        ("https://orders.internal.example.com/api/", BackendTarget("https", "orders.internal.example.com", 443, "/api")),
+        (
+            "https://orders.internal.example.com/api/",
+            BackendTarget("https", "orders.internal.example.com", 443, "/api"),
+        ),
         ("http://backend", BackendTarget("http", "backend", 80, "")),
         ("http://[fd00::5]:9000/v2", BackendTarget("http", "fd00::5", 9000, "/v2")),
     ],
@@ -39,11 +42,17 @@ def test_the_host_header_names_the_backend(target: BackendTarget, host_header: s
         ({"BACKEND_URL": "http://10.0.0.1/?x=1"}, "BACKEND_URL must not contain a query string"),
         ({"BACKEND_URL": "http://10.0.0.1:99999"}, "BACKEND_URL is not a valid URL"),
         ({"BACKEND_URL": "http:///path"}, "BACKEND_URL has no host"),
-        ({"BACKEND_URL": "http://a", "BACKEND_TIMEOUT_SECONDS": "soon"}, "BACKEND_TIMEOUT_SECONDS must be a number"),
+        (
+            {"BACKEND_URL": "http://a", "BACKEND_TIMEOUT_SECONDS": "soon"},
+            "BACKEND_TIMEOUT_SECONDS must be a number",
+        ),
         ({"BACKEND_URL": "http://a", "BACKEND_TIMEOUT_SECONDS": "29"}, "at most 28"),
         ({"BACKEND_URL": "http://a", "BACKEND_TIMEOUT_SECONDS": "0"}, "above 0"),
         ({"BACKEND_URL": "http://a", "BACKEND_TIMEOUT_SECONDS": "nan"}, "above 0"),
-        ({"BACKEND_URL": "http://a", "BACKEND_CA_BUNDLE": "/no/such.pem"}, "BACKEND_CA_BUNDLE names no readable file"),
+        (
+            {"BACKEND_URL": "http://a", "BACKEND_CA_BUNDLE": "/no/such.pem"},
+            "BACKEND_CA_BUNDLE names no readable file",
+        ),
     ],
 )
 def test_bad_settings_fail_with_a_message_naming_the_variable(environ: dict[str, str], message: str) -> None:

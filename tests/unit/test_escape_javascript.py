@@ -37,7 +37,12 @@ def test_the_documented_replace_all_fix_yields_json_that_decodes_to_the_value(va
 
 def test_without_the_fix_a_quote_makes_invalid_json() -> None:
     """Why the template needs the fix: this is the original blog template's failure on AWS."""
-    output = render('{"v": "$util.escapeJavaScript($input.params(\'v\'))"}', Input(body="", query_parameters={"v": "it's"}), {}, {})
+    output = render(
+        '{"v": "$util.escapeJavaScript($input.params(\'v\'))"}',
+        Input(body="", query_parameters={"v": "it's"}),
+        {},
+        {},
+    )
 
     with pytest.raises(json.JSONDecodeError):
         json.loads(output.output)

@@ -26,7 +26,10 @@ def test_repeated_headers_are_kept_and_hop_by_hop_ones_dropped() -> None:
         )
     )
 
-    assert response["multiValueHeaders"] == {"Set-Cookie": ["a=1", "b=2"], "Vary": ["Accept", "Accept-Encoding"]}
+    assert response["multiValueHeaders"] == {
+        "Set-Cookie": ["a=1", "b=2"],
+        "Vary": ["Accept", "Accept-Encoding"],
+    }
     assert response["headers"] == {"Set-Cookie": "a=1", "Vary": "Accept, Accept-Encoding"}
 
 
