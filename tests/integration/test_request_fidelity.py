@@ -160,3 +160,13 @@ def test_no_path_can_change_the_backend_host(chain: RestApiIntegration, proxy_to
     # urllib3 writes percent-escapes in upper case (%2e -> %2E), equivalent by RFC 3986 2.1; nothing is decoded.
     assert proxy_to.last.target.lower() == path.lower()
     assert proxy_to.last.header("Host") == proxy_to.url.removeprefix("http://")
+
+
+def test_warm_invocations_reuse_one_keep_alive_connection(
+    chain: RestApiIntegration, proxy_to: RecordingBackend
+) -> None:
+    for number in range(25):
+        chain.handle(MethodRequest("POST", f"/n/{number}", body=b"x" * number))
+
+    assert len(proxy_to.requests) == 25
+    assert proxy_to.connections_opened == 1
