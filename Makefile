@@ -9,7 +9,7 @@ export SAM_CLI_TELEMETRY := 0
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml proxy_fn/requirements.txt
+$(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.13 (e.g. 'pyenv install 3.13')" >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check pip==25.3
@@ -31,7 +31,7 @@ lint: venv
 	$(BIN)/ruff format --check .
 
 typecheck: venv
-	$(BIN)/mypy proxy_fn local_gateway tests
+	$(BIN)/mypy proxy_fn authorizer_fn local_gateway tests tools
 
 validate: venv
 	$(BIN)/sam validate --lint

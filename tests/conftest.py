@@ -1,8 +1,5 @@
 """Fixtures shared by unit and integration tests: a real backend, the proxy handler in process, the VTL chain."""
 
-import io
-import json
-import logging
 import os
 from collections.abc import Callable, Iterator
 from typing import Any, cast
@@ -22,6 +19,7 @@ from proxy.config import load_config
 from proxy.response import LAMBDA_RESPONSE_LIMIT_BYTES
 from tests.support.backend import RecordingBackend
 from tests.support.lambda_context import FakeLambdaContext
+from tests.support.logs import LogLines, captured
 
 STAGE = "v1"
 
@@ -68,26 +66,7 @@ def chain(api_definition: ProxyIntegration, proxy_to: RecordingBackend) -> RestA
     return RestApiIntegration(api_definition, invoke_handler, stage=STAGE)
 
 
-class LogLines:
-    """The proxy's JSON log lines, as CloudWatch would receive them."""
-
-    def __init__(self, stream: io.StringIO) -> None:
-        self._stream = stream
-
-    def records(self) -> list[dict[str, Any]]:
-        return [json.loads(line) for line in self._stream.getvalue().splitlines()]
-
-    def text(self) -> str:
-        return self._stream.getvalue()
-
-
 @pytest.fixture
 def proxy_logs() -> Iterator[LogLines]:
-    stream = io.StringIO()
-    log_handler = handler.logger.registered_handler
-    assert isinstance(log_handler, logging.StreamHandler)
-    previous = log_handler.setStream(stream)
-    try:
-        yield LogLines(stream)
-    finally:
-        log_handler.setStream(previous)
+    with captured(handler.logger) as lines:
+        yield lines

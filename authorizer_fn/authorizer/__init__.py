@@ -1,0 +1,1 @@
+"""Lambda TOKEN authorizer: `Authorization: Bearer <token>` checked against SHA-256 hashes kept in SSM."""

@@ -1,0 +1,72 @@
+"""The README's token command against SSM (moto): it prints a token once and stores only its hash."""
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from authorizer.tokens import find_client, hash_token, parse_token_store
+from tools.mint_token import main
+
+PARAMETER = "/private-api-proxy/client-tokens"
+
+
+@pytest.fixture
+def ssm(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    for name, value in {
+        "AWS_DEFAULT_REGION": "eu-west-1",
+        "AWS_ACCESS_KEY_ID": "x",
+        "AWS_SECRET_ACCESS_KEY": "x",
+    }.items():
+        monkeypatch.setenv(name, value)
+    with mock_aws():
+        yield boto3.client("ssm")
+
+
+def mint(capsys: pytest.CaptureFixture[str], *extra: str, client: str = "acme") -> str:
+    assert main(["--parameter", PARAMETER, "--client", client, *extra]) == 0
+    return capsys.readouterr().out.strip()
+
+
+def stored(ssm: Any) -> dict[str, list[str]]:
+    parameter = ssm.get_parameter(Name=PARAMETER, WithDecryption=True)["Parameter"]
+    assert parameter["Type"] == "SecureString"
+    return parse_token_store(parameter["Value"])
+
+
+def test_a_minted_token_is_printed_once_and_only_its_hash_is_stored(
+    ssm: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    token = mint(capsys)
+
+    store = stored(ssm)
+    assert store == {"acme": [hash_token(token)]}
+    assert token not in json.dumps(store)
+    assert find_client(store, token) == "acme"
+
+
+def test_minting_again_keeps_the_old_token_until_replace(ssm: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    first = mint(capsys)
+    second = mint(capsys)
+    other_client = mint(capsys, client="globex")
+    assert {find_client(stored(ssm), token) for token in (first, second)} == {"acme"}
+
+    third = mint(capsys, "--replace")
+
+    store = stored(ssm)
+    assert find_client(store, first) is None
+    assert find_client(store, second) is None
+    assert find_client(store, third) == "acme"
+    assert find_client(store, other_client) == "globex"
+
+
+def test_a_parameter_that_is_not_a_token_store_is_left_alone(ssm: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    ssm.put_parameter(Name=PARAMETER, Value="something else", Type="SecureString")
+
+    assert main(["--parameter", PARAMETER, "--client", "acme"]) == 2
+
+    assert "is not a token store" in capsys.readouterr().err
+    assert ssm.get_parameter(Name=PARAMETER, WithDecryption=True)["Parameter"]["Value"] == "something else"

@@ -1,0 +1,1 @@
+"""Operator commands (not shipped in any function package)."""
