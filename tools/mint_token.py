@@ -18,7 +18,7 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "authorizer_fn"))
-from authorizer.tokens import InvalidTokenStore, TokenStore, hash_token, parse_token_store  # noqa: E402
+from authorizer.tokens import InvalidTokenStore, TokenStore, hash_token, parse_token_store
 
 
 def mint(ssm: Any, parameter: str, client: str, replace: bool, kms_key_id: str | None) -> str:

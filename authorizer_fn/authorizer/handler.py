@@ -28,7 +28,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         policy = APIGatewayAuthorizerResponse.from_route_arn(event["methodArn"], principal_id=UNKNOWN_PRINCIPAL)
     except (MissingCredentials, KeyError, TypeError, ValueError, IndexError):
         logger.info("no usable bearer token or method ARN: 401")
-        raise Exception("Unauthorized") from None  # noqa: TRY002 - the exact error API Gateway maps to 401
+        raise Exception("Unauthorized") from None  # the exact error API Gateway maps to 401
     try:
         store = parse_token_store(
             str(SSM.get(CONFIG.tokens_parameter, decrypt=True, max_age=CONFIG.token_cache_seconds))

@@ -50,9 +50,9 @@ def authorizer(ssm: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType
     from authorizer import handler
 
     module = importlib.reload(handler)
-    parameters.clear_caches()
+    parameters.clear_caches()  # type: ignore[no-untyped-call]  # Powertools ships it untyped
     yield module
-    parameters.clear_caches()
+    parameters.clear_caches()  # type: ignore[no-untyped-call]  # Powertools ships it untyped
 
 
 def authorize(module: ModuleType, authorization: object, route: str = "GET/orders") -> dict[str, Any]:
@@ -96,7 +96,7 @@ def test_anything_but_the_exact_token_is_denied(ssm: Any, authorizer: ModuleType
 def test_a_missing_or_malformed_header_is_a_401(ssm: Any, authorizer: ModuleType, authorization: object) -> None:
     store_tokens(ssm, json.dumps({"acme": sha256(ACME_TOKEN)}))
 
-    with pytest.raises(Exception, match="^Unauthorized$"):
+    with pytest.raises(Exception, match=r"^Unauthorized$"):
         authorize(authorizer, authorization)
 
 

@@ -12,8 +12,8 @@ import pytest
 from local_gateway.integration import MethodRequest, RestApiIntegration
 from proxy.response import LAMBDA_RESPONSE_LIMIT_BYTES
 from tests.conftest import ConfigureProxy, invoke_handler
-from tests.support.logs import LogLines
 from tests.support.backend import RecordingBackend, Reply
+from tests.support.logs import LogLines
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
