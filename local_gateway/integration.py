@@ -72,8 +72,13 @@ class RestApiIntegration:
         self._stage = stage
         self._api_id = api_id
 
-    def render_event(self, request: MethodRequest, context: IntegrationContext) -> str | MethodResponse:
-        """The Lambda event text the request template produces, or the gateway's own refusal."""
+    def render_event(
+        self, request: MethodRequest, context: IntegrationContext, authorizer: dict[str, Any] | None = None
+    ) -> str | MethodResponse:
+        """The Lambda event text the request template produces, or the gateway's own refusal.
+
+        `authorizer` is what API Gateway exposes as $context.authorizer: principalId plus the authorizer's context.
+        """
         content_type = _media_type(_last(request.headers, "content-type") or DEFAULT_CONTENT_TYPE)
         template = self._api.request_templates.get(content_type)
         if template is None:
@@ -85,11 +90,17 @@ class RestApiIntegration:
             query_parameters=dict(request.query),  # a repeated key keeps its last value, as on AWS
             header_parameters=dict(request.headers),
         )
-        return render(template, template_input, self._context(request, resource, context), {}).output
+        variables = self._context(request, resource, context) | {"authorizer": authorizer or {}}
+        return render(template, template_input, variables, {}).output
 
-    def handle(self, request: MethodRequest, context: IntegrationContext | None = None) -> MethodResponse:
+    def handle(
+        self,
+        request: MethodRequest,
+        context: IntegrationContext | None = None,
+        authorizer: dict[str, Any] | None = None,
+    ) -> MethodResponse:
         context = context or IntegrationContext.fresh()
-        event_text = self.render_event(request, context)
+        event_text = self.render_event(request, context, authorizer)
         if isinstance(event_text, MethodResponse):
             return event_text
         if len(event_text.encode("utf-8")) > LAMBDA_PAYLOAD_LIMIT_BYTES:
@@ -155,7 +166,6 @@ class RestApiIntegration:
             "domainName": _last(request.headers, "host") or "localhost",
             "protocol": "HTTP/1.1",
             "identity": {"sourceIp": request.source_ip, "userAgent": _last(request.headers, "user-agent")},
-            "authorizer": {},
         }
 
 

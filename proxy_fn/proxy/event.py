@@ -23,6 +23,8 @@ class ClientRequest:
     body: bytes
     request_id: str | None
     source_ip: str | None
+    # Who API Gateway authenticated (Lambda authorizer principal, Cognito subject or IAM ARN); never a header.
+    caller: str | None = None
 
 
 def parse_event(event: Any) -> ClientRequest:
@@ -44,7 +46,22 @@ def parse_event(event: Any) -> ClientRequest:
         body=_body(event),
         request_id=_optional_str(context, "requestId"),
         source_ip=_optional_str(identity, "sourceIp"),
+        caller=_caller(context, identity),
     )
+
+
+def _caller(context: dict[str, Any], identity: dict[str, Any]) -> str | None:
+    authorizer = _optional_dict(context, "authorizer")
+    claims = _optional_dict(authorizer, "claims")
+    candidates = (
+        _optional_str(authorizer, "principalId"),
+        _optional_str(claims, "sub"),
+        _optional_str(identity, "userArn"),
+    )
+    caller = next((candidate for candidate in candidates if candidate), None)
+    if caller is not None and _FORBIDDEN_IN_VALUE.search(caller):
+        raise MalformedEvent("the authorizer's principal contains a line break or NUL")
+    return caller
 
 
 def _optional_dict(container: dict[str, Any], key: str) -> dict[str, Any]:

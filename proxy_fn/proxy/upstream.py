@@ -31,9 +31,11 @@ PROXY_OWNED = frozenset(
         "x-forwarded-host",
         "x-forwarded-proto",
         "x-request-id",
+        "x-authenticated-client",
     }
 )
 REQUEST_ID_HEADER = "X-Request-Id"
+CALLER_HEADER = "X-Authenticated-Client"
 
 # Characters allowed literally in a path (RFC 3986 pchar, '/', and '%' because REST APIs hand the path
 # over still percent-encoded); everything else, e.g. space, '?', '#', non-ASCII, is percent-encoded.
@@ -81,6 +83,8 @@ def _forwarded_headers(request: ClientRequest, backend: BackendTarget) -> list[t
         headers.append(("X-Forwarded-Host", _wire(client_value["host"])))
     if request.request_id:
         headers.append((REQUEST_ID_HEADER, request.request_id))
+    if request.caller:
+        headers.append((CALLER_HEADER, _wire(request.caller)))
     return headers
 
 
