@@ -2,6 +2,7 @@
 
 import math
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -9,6 +10,9 @@ from urllib.parse import urlsplit
 # API Gateway's default integration timeout is 29 s; the Lambda must answer before the gateway gives up.
 MAX_BACKEND_TIMEOUT_SECONDS = 28.0
 DEFAULT_BACKEND_TIMEOUT_SECONDS = 20.0
+
+
+_ORIGIN = re.compile(r"\*|https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?")
 
 
 class ConfigError(ValueError):
@@ -34,6 +38,7 @@ class ProxyConfig:
     backend: BackendTarget
     timeout_seconds: float
     ca_bundle: str | None
+    cors_allow_origin: str | None = None
 
 
 def parse_backend_url(value: str) -> BackendTarget:
@@ -84,6 +89,14 @@ def parse_ca_bundle(value: str | None) -> str | None:
     return value
 
 
+def parse_cors_origin(value: str | None) -> str | None:
+    if value is None or not value.strip():
+        return None
+    if not _ORIGIN.fullmatch(value.strip()):
+        raise ConfigError(f"CORS_ALLOW_ORIGIN must be * or one origin like https://app.example.com, got {value!r}")
+    return value.strip()
+
+
 def load_config(environ: Mapping[str, str]) -> ProxyConfig:
     backend_url = environ.get("BACKEND_URL")
     if not backend_url:
@@ -92,4 +105,5 @@ def load_config(environ: Mapping[str, str]) -> ProxyConfig:
         backend=parse_backend_url(backend_url),
         timeout_seconds=parse_timeout(environ.get("BACKEND_TIMEOUT_SECONDS")),
         ca_bundle=parse_ca_bundle(environ.get("BACKEND_CA_BUNDLE")),
+        cors_allow_origin=parse_cors_origin(environ.get("CORS_ALLOW_ORIGIN")),
     )

@@ -30,7 +30,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> LambdaRespo
         request = parse_event(event)
         request_id = request.request_id or request_id
         upstream = build_upstream_request(request, CONFIG.backend)
-        response = to_lambda_response(BACKEND.send(upstream))
+        response = to_lambda_response(BACKEND.send(upstream), CONFIG.cors_allow_origin)
     except ProxyError as error:
         logger.warning(error.message, extra={"failure": error.kind, "status": int(error.status)})
         return error_response(error.status, error.message, request_id)

@@ -25,12 +25,19 @@ _TEXT_SUFFIXES = ("+json", "+xml")
 LambdaResponse = dict[str, Any]
 
 
-def to_lambda_response(backend_response: BackendResponse) -> LambdaResponse:
-    """`headers` has one value per name (cookies: the first), `multiValueHeaders` every value."""
+def to_lambda_response(backend_response: BackendResponse, cors_allow_origin: str | None = None) -> LambdaResponse:
+    """`headers` has one value per name (cookies: the first), `multiValueHeaders` every value.
+
+    With CORS on, the configured origin is added unless the backend answered CORS itself.
+    """
     grouped: dict[str, tuple[str, list[str]]] = {}
     for name, value in backend_response.headers:
         if name.lower() not in _NOT_RETURNED:
             grouped.setdefault(name.lower(), (name, []))[1].append(value)
+    if cors_allow_origin and "access-control-allow-origin" not in grouped:
+        grouped["access-control-allow-origin"] = ("Access-Control-Allow-Origin", [cors_allow_origin])
+        if cors_allow_origin != "*":
+            grouped.setdefault("vary", ("Vary", []))[1].append("Origin")
     multi_value_headers = dict(grouped.values())
     headers = {
         name: values[0] if name.lower() == "set-cookie" else ", ".join(values)

@@ -5,6 +5,7 @@ import importlib
 import json
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from types import ModuleType
 from typing import Any, cast
 
@@ -174,3 +175,24 @@ def test_no_token_reaches_the_logs(ssm: Any, authorizer: ModuleType) -> None:
     assert ACME_TOKEN not in logs
     assert GLOBEX_TOKEN not in logs
     assert sha256(ACME_TOKEN) not in logs
+
+
+SAMPLE_EVENT_TOKEN = "sample-acme-token-for-local-tests-only"
+
+
+@pytest.mark.parametrize(
+    ("event_file", "outcome"),
+    [("authorizer-allow", "Allow"), ("authorizer-deny", "Deny"), ("authorizer-missing", "401")],
+)
+def test_the_sample_events_get_their_named_outcome(
+    ssm: Any, authorizer: ModuleType, event_file: str, outcome: str
+) -> None:
+    store_tokens(ssm, json.dumps({"acme": sha256(SAMPLE_EVENT_TOKEN)}))
+    event = json.loads((Path(__file__).resolve().parents[2] / "events" / f"{event_file}.json").read_text())
+
+    if outcome == "401":
+        with pytest.raises(Exception, match=r"^Unauthorized$"):
+            authorizer.lambda_handler(event, cast(LambdaContext, FakeLambdaContext()))
+        return
+    result = authorizer.lambda_handler(event, cast(LambdaContext, FakeLambdaContext()))
+    assert result["policyDocument"]["Statement"][0]["Effect"] == outcome

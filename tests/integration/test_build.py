@@ -13,7 +13,7 @@ from tests.support.backend import RecordingBackend
 from tests.support.sample_requests import event_path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-BUILT_FUNCTION = PROJECT_ROOT / ".aws-sam" / "build" / "ProxyFunction"
+BUILD_DIR = PROJECT_ROOT / ".aws-sam" / "build"
 SAM = Path(sys.executable).with_name("sam")
 
 # Runs in `python -I -S`: no site-packages, no project path; only the stdlib and the built folder.
@@ -41,7 +41,7 @@ def built_function() -> Path:
         "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
     }
     result = subprocess.run(
-        [str(SAM), "build", "ProxyFunction"],
+        [str(SAM), "build"],
         cwd=PROJECT_ROOT,
         env=environment,
         capture_output=True,
@@ -50,7 +50,7 @@ def built_function() -> Path:
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    return BUILT_FUNCTION
+    return BUILD_DIR / "ProxyFunction"
 
 
 @pytest.mark.build
@@ -84,8 +84,15 @@ def test_the_built_function_answers_an_event_with_only_its_packaged_dependencies
 
 
 @pytest.mark.build
-def test_the_package_pins_what_it_ships(built_function: Path) -> None:
-    shipped = {path.name.split("-")[0].lower() for path in built_function.glob("*.dist-info")}
+@pytest.mark.parametrize(
+    ("function", "dependencies"),
+    [("ProxyFunction", {"aws_lambda_powertools", "urllib3"}), ("AuthorizerFunction", {"aws_lambda_powertools"})],
+)
+def test_each_package_ships_its_pinned_dependencies_and_nothing_the_runtime_has(
+    built_function: Path, function: str, dependencies: set[str]
+) -> None:
+    package = built_function.parent / function
+    shipped = {path.name.split("-")[0].lower() for path in package.glob("*.dist-info")}
 
-    assert {"aws_lambda_powertools", "urllib3"} <= shipped
+    assert dependencies <= shipped
     assert not any(name.startswith(("boto3", "botocore", "pytest", "moto")) for name in shipped)

@@ -170,3 +170,15 @@ def test_warm_invocations_reuse_one_keep_alive_connection(
 
     assert len(proxy_to.requests) == 25
     assert proxy_to.connections_opened == 1
+
+
+def test_the_caller_identity_comes_from_the_authorizer_and_cannot_be_forged(
+    chain: RestApiIntegration, proxy_to: RecordingBackend
+) -> None:
+    forged = MethodRequest("GET", "/me", headers=[("X-Authenticated-Client", "admin")])
+
+    chain.handle(forged)
+    assert proxy_to.last.headers_named("X-Authenticated-Client") == []
+
+    chain.handle(forged, authorizer={"principalId": "acme", "client": "acme"})
+    assert proxy_to.last.headers_named("X-Authenticated-Client") == ["acme"]

@@ -60,3 +60,15 @@ def test_a_text_body_that_grows_past_6_mb_once_json_escaped_is_refused() -> None
 
     with pytest.raises(BackendResponseTooLarge, match="once encoded"):
         to_lambda_response(BackendResponse(200, [("Content-Type", "text/plain")], quotes))
+
+
+def test_cors_adds_the_configured_origin_unless_the_backend_answered_cors_itself() -> None:
+    plain = BackendResponse(200, [("Vary", "Accept")], b"")
+    own_cors = BackendResponse(200, [("Access-Control-Allow-Origin", "https://other.example")], b"")
+
+    with_origin = to_lambda_response(plain, "https://app.example.com")
+    assert with_origin["headers"]["Access-Control-Allow-Origin"] == "https://app.example.com"
+    assert with_origin["multiValueHeaders"]["Vary"] == ["Accept", "Origin"]
+    assert to_lambda_response(plain, "*")["headers"] == {"Vary": "Accept", "Access-Control-Allow-Origin": "*"}
+    assert to_lambda_response(own_cors, "*")["headers"] == {"Access-Control-Allow-Origin": "https://other.example"}
+    assert "Access-Control-Allow-Origin" not in to_lambda_response(plain)["headers"]
