@@ -87,7 +87,7 @@ def test_sams_translator_accepts_every_variant(variant: str, monkeypatch: pytest
 @pytest.mark.parametrize(
     ("variant", "security"),
     [
-        ("none", None),
+        ("none", []),
         ("token", [{"BearerToken": []}]),
         ("cognito", [{"CognitoUserPool": ["orders/read", "orders/write"]}]),
         ("iam", [{"SigV4": []}]),
