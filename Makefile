@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: venv test unit integration lint typecheck validate build clean events
+.PHONY: venv test unit integration lint typecheck validate build clean events local
 
 venv: $(STAMP)
 
@@ -46,3 +46,8 @@ clean:
 ## Re-render events/*.json from tests/support/sample_requests.py through template.yaml's request template.
 events: venv
 	$(BIN)/python -m tests.support.sample_requests
+
+## The whole API on 127.0.0.1:$(PORT) (no Docker, no AWS): demo backend, authorizer, VTL, proxy_fn.
+PORT ?= 3000
+local: venv
+	$(BIN)/python -m local_gateway --port $(PORT)

@@ -24,6 +24,7 @@ class ProxyIntegration:
     error_status: int
     binary_media_types: list[str]
     paths: list[str]
+    timeout_ms: int = 29_000
 
 
 def load_template(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
@@ -49,4 +50,28 @@ def load_proxy_integration(path: Path = TEMPLATE_PATH) -> ProxyIntegration:
         # SAM writes '/' as '~1' in BinaryMediaTypes.
         binary_media_types=[media.replace("~1", "/") for media in api.get("BinaryMediaTypes", [])],
         paths=list(paths),
+        timeout_ms=int(integration.get("timeoutInMillis", 29_000)),
+    )
+
+
+@dataclass(frozen=True)
+class GatewaySettings:
+    """Parameter defaults and API-level settings of template.yaml that the local gateway honours."""
+
+    parameters: dict[str, str]
+    gateway_response_templates: dict[str, str]
+    token_validation_expression: str
+
+
+def load_gateway_settings(path: Path = TEMPLATE_PATH) -> GatewaySettings:
+    template = load_template(path)
+    body = template["Resources"]["ProxyApi"]["Properties"]["DefinitionBody"]
+    bearer = body["components"]["securitySchemes"]["BearerToken"]["Fn::If"][1]
+    return GatewaySettings(
+        parameters={name: str(spec.get("Default", "")) for name, spec in template["Parameters"].items()},
+        gateway_response_templates={
+            name: response["responseTemplates"]["application/json"]
+            for name, response in body["x-amazon-apigateway-gateway-responses"].items()
+        },
+        token_validation_expression=bearer["x-amazon-apigateway-authorizer"]["identityValidationExpression"],
     )

@@ -2,23 +2,22 @@
 
 import os
 from collections.abc import Callable, Iterator
-from typing import Any, cast
+from typing import Any
 
 import pytest
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 # proxy.handler reads its configuration at import, as Lambda's cold start does; tests then point it elsewhere.
 os.environ.setdefault("BACKEND_URL", "http://127.0.0.1:9")
 os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "private-api-proxy-test")
 
 from local_gateway.integration import RestApiIntegration
+from local_gateway.lambda_runtime import lambda_context
 from local_gateway.sam_template import ProxyIntegration, load_proxy_integration
 from proxy import handler
 from proxy.backend import BackendClient
 from proxy.config import load_config
 from proxy.response import LAMBDA_RESPONSE_LIMIT_BYTES
 from tests.support.backend import RecordingBackend
-from tests.support.lambda_context import FakeLambdaContext
 from tests.support.logs import LogLines, captured
 
 STAGE = "v1"
@@ -52,7 +51,7 @@ def proxy_to(backend: RecordingBackend, configure_proxy: ConfigureProxy) -> Reco
 
 
 def invoke_handler(event: Any) -> Any:
-    return handler.lambda_handler(event, cast(LambdaContext, FakeLambdaContext()))
+    return handler.lambda_handler(event, lambda_context())
 
 
 @pytest.fixture(scope="session")

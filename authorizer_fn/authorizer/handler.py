@@ -8,6 +8,7 @@ from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event i
     APIGatewayAuthorizerResponse,
 )
 from aws_lambda_powertools.utilities.parameters import SSMProvider
+from aws_lambda_powertools.utilities.parameters.base import BaseProvider
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from authorizer.config import load_config
@@ -15,7 +16,7 @@ from authorizer.tokens import InvalidTokenStore, MissingCredentials, bearer_toke
 
 logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "private-api-authorizer"))
 CONFIG = load_config(os.environ)
-SSM = SSMProvider()
+SSM: BaseProvider = SSMProvider()
 UNKNOWN_PRINCIPAL = "unknown"
 # The context key the request template reads as $context.authorizer.client.
 CLIENT_CONTEXT_KEY = "client"

@@ -7,16 +7,15 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
-from typing import Any, cast
+from typing import Any
 
 import boto3
 import pytest
 from aws_lambda_powertools.utilities import parameters
-from aws_lambda_powertools.utilities.typing import LambdaContext
 from moto import mock_aws
 
+from local_gateway.lambda_runtime import lambda_context
 from local_gateway.policy import is_allowed
-from tests.support.lambda_context import FakeLambdaContext
 from tests.support.logs import captured
 
 PARAMETER = "/private-api-proxy/client-tokens"
@@ -58,7 +57,7 @@ def authorizer(ssm: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType
 
 def authorize(module: ModuleType, authorization: object, route: str = "GET/orders") -> dict[str, Any]:
     event = {"type": "TOKEN", "authorizationToken": authorization, "methodArn": f"{API_ARN}/{route}"}
-    result: dict[str, Any] = module.lambda_handler(event, cast(LambdaContext, FakeLambdaContext()))
+    result: dict[str, Any] = module.lambda_handler(event, lambda_context())
     return result
 
 
@@ -192,7 +191,7 @@ def test_the_sample_events_get_their_named_outcome(
 
     if outcome == "401":
         with pytest.raises(Exception, match=r"^Unauthorized$"):
-            authorizer.lambda_handler(event, cast(LambdaContext, FakeLambdaContext()))
+            authorizer.lambda_handler(event, lambda_context())
         return
-    result = authorizer.lambda_handler(event, cast(LambdaContext, FakeLambdaContext()))
+    result = authorizer.lambda_handler(event, lambda_context())
     assert result["policyDocument"]["Statement"][0]["Effect"] == outcome

@@ -1,0 +1,245 @@
+"""The local API gateway: an HTTP server on 127.0.0.1 that behaves like the deployed REST API, at the root path."""
+
+import json
+import sys
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, TextIO
+from urllib.parse import parse_qsl
+
+from local_gateway.authorization import AuthorizerFunction, TokenAuthorization
+from local_gateway.gateway_responses import GatewayResponses
+from local_gateway.integration import (
+    IntegrationContext,
+    LambdaInvoker,
+    MethodRequest,
+    MethodResponse,
+    RestApiIntegration,
+)
+from local_gateway.sam_template import GatewaySettings, ProxyIntegration
+
+# API Gateway's REST API payload limit.
+MAX_REQUEST_BYTES = 10 * 1024 * 1024
+_CHUNK_SIZE_LINE_LIMIT = 1024
+# Integration response headers API Gateway does not pass as they are, but renames to x-amzn-Remapped-<name>.
+REMAPPED_RESPONSE_HEADERS = frozenset(
+    {"authorization", "connection", "content-md5", "date", "server", "www-authenticate"}
+)
+# Set by API Gateway on the way in; a client's own values are replaced.
+_GATEWAY_SET_REQUEST_HEADERS = frozenset({"x-forwarded-proto", "x-forwarded-port"})
+
+
+class RequestTooLarge(Exception):
+    pass
+
+
+@dataclass
+class CorsSettings:
+    allow_origin: str
+
+    def preflight(self, request_id: str) -> MethodResponse:
+        headers = [
+            ("Access-Control-Allow-Origin", self.allow_origin),
+            ("Access-Control-Allow-Methods", "GET,HEAD,POST,PUT,PATCH,DELETE,OPTIONS"),
+            ("Access-Control-Allow-Headers", "Authorization,Content-Type,X-Api-Key,X-Amz-Date,X-Amz-Security-Token"),
+            ("Access-Control-Max-Age", "600"),
+            ("Vary", "Origin"),
+        ]
+        return MethodResponse(204, headers, b"", request_id)
+
+
+class LocalGateway:
+    """Authorizer, integration (request template, proxy_fn, response template) and API Gateway's limits."""
+
+    def __init__(
+        self,
+        integration: RestApiIntegration,
+        responses: GatewayResponses,
+        authorization: TokenAuthorization | None,
+        *,
+        integration_timeout_seconds: float,
+        cors: CorsSettings | None = None,
+        access_log: TextIO = sys.stderr,
+    ) -> None:
+        self._integration = integration
+        self._responses = responses
+        self._authorization = authorization
+        self._timeout = integration_timeout_seconds
+        self._cors = cors
+        self._access_log = access_log
+        self._workers = ThreadPoolExecutor(max_workers=16, thread_name_prefix="integration")
+
+    def handle(self, request: MethodRequest, request_id: str) -> MethodResponse:
+        if self._cors and request.method == "OPTIONS":
+            return self._cors.preflight(request_id)
+        authorizer: dict[str, Any] = {}
+        if self._authorization is not None:
+            authorization = next((v for k, v in request.headers if k.lower() == "authorization"), None)
+            decision = self._authorization.decide(authorization, request.method, request.path)
+            if decision.refusal:
+                return self._with_cors(self._responses.refuse(decision.refusal, request_id))
+            authorizer = decision.context
+        context = IntegrationContext(request_id=request_id, request_time_epoch_ms=int(time.time() * 1000))
+        future = self._workers.submit(self._integration.handle, request, context, authorizer)
+        try:
+            return future.result(timeout=self._timeout)
+        except FutureTimeout:
+            return self._with_cors(self._responses.refuse("INTEGRATION_TIMEOUT", request_id))
+
+    def refuse(self, response_type: str, request_id: str) -> MethodResponse:
+        return self._with_cors(self._responses.refuse(response_type, request_id))
+
+    def log_access(self, request: MethodRequest, response: MethodResponse, started: float) -> None:
+        line = {
+            "requestId": response.request_id,
+            "ip": request.source_ip,
+            "httpMethod": request.method,
+            "path": request.path,
+            "status": response.status,
+            "responseLength": len(response.body),
+            "responseLatency": round((time.monotonic() - started) * 1000, 1),
+        }
+        print(json.dumps(line), file=self._access_log, flush=True)
+
+    def close(self) -> None:
+        self._workers.shutdown(wait=False, cancel_futures=True)
+
+    def _with_cors(self, response: MethodResponse) -> MethodResponse:
+        if self._cors is None:
+            return response
+        headers = [*response.headers, ("Access-Control-Allow-Origin", self._cors.allow_origin), ("Vary", "Origin")]
+        return MethodResponse(response.status, headers, response.body, response.request_id)
+
+
+def build_gateway(
+    settings: GatewaySettings,
+    api: ProxyIntegration,
+    proxy: LambdaInvoker,
+    authorize: AuthorizerFunction | None,
+    *,
+    cors_allow_origin: str = "",
+    access_log: TextIO = sys.stderr,
+) -> LocalGateway:
+    """The gateway template.yaml describes, with its default parameters (stage, authorizer cache TTL)."""
+    stage = settings.parameters["StageName"]
+    authorization = None
+    if authorize is not None:
+        authorization = TokenAuthorization(
+            authorize,
+            settings.token_validation_expression,
+            cache_ttl_seconds=float(settings.parameters["AuthorizerCacheTtlSeconds"]),
+            api_arn=f"arn:aws:execute-api:local:123456789012:local/{stage}",
+        )
+    return LocalGateway(
+        RestApiIntegration(api, proxy, stage),
+        GatewayResponses(settings.gateway_response_templates, stage),
+        authorization,
+        integration_timeout_seconds=api.timeout_ms / 1000,
+        cors=CorsSettings(cors_allow_origin) if cors_allow_origin else None,
+        access_log=access_log,
+    )
+
+
+def make_server(gateway: LocalGateway, host: str, port: int) -> ThreadingHTTPServer:
+    """Raises OSError (e.g. EADDRINUSE) when the port is taken."""
+    server = ThreadingHTTPServer((host, port), _handler_for(gateway))
+    server.daemon_threads = True
+    return server
+
+
+def _handler_for(gateway: LocalGateway) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        server_version = "local-api-gateway"
+
+        def log_message(self, format: str, *args: Any) -> None:
+            """The gateway writes its own access log line instead."""
+
+        def _serve(self) -> None:
+            started = time.monotonic()
+            request_id = str(uuid.uuid4())
+            target = self.requestline.split(" ")[1]  # raw: self.path collapses a leading "//"
+            path, _, query = target.partition("?")
+            request = MethodRequest(
+                method=self.command,
+                path=path,
+                query=parse_qsl(query, keep_blank_values=True),
+                headers=self._gateway_headers(),
+                source_ip=self.client_address[0],
+            )
+            try:
+                body = self._read_body()
+            except RequestTooLarge:
+                response = gateway.refuse("REQUEST_TOO_LARGE", request_id)
+                self.close_connection = True  # the rest of the body is not read
+            except ValueError:
+                response = gateway.refuse("DEFAULT_4XX", request_id)
+                self.close_connection = True
+            else:
+                request = MethodRequest(request.method, path, request.query, request.headers, body, request.source_ip)
+                response = gateway.handle(request, request_id)
+            self._write(response)
+            gateway.log_access(request, response, started)
+
+        def _gateway_headers(self) -> list[tuple[str, str]]:
+            """The client's headers with the X-Forwarded-* ones API Gateway sets in front of the integration."""
+            headers = [
+                (name, _utf8(value))
+                for name, value in self.headers.items()
+                if name.lower() not in _GATEWAY_SET_REQUEST_HEADERS | {"x-forwarded-for"}
+            ]
+            chain = ", ".join([*self.headers.get_all("X-Forwarded-For", []), self.client_address[0]])
+            port = str(self.server.server_address[1])  # type: ignore[index]  # an (host, port) AF_INET address
+            return [*headers, ("X-Forwarded-For", chain), ("X-Forwarded-Proto", "http"), ("X-Forwarded-Port", port)]
+
+        def _read_body(self) -> bytes:
+            if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+                return self._read_chunked()
+            length = int(self.headers.get("Content-Length") or 0)
+            if length < 0:
+                raise ValueError("negative Content-Length")
+            if length > MAX_REQUEST_BYTES:
+                raise RequestTooLarge
+            return self.rfile.read(length)
+
+        def _read_chunked(self) -> bytes:
+            chunks: list[bytes] = []
+            total = 0
+            while True:
+                size = int(self.rfile.readline(_CHUNK_SIZE_LINE_LIMIT).split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline(_CHUNK_SIZE_LINE_LIMIT).strip():
+                        pass  # trailers
+                    return b"".join(chunks)
+                total += size
+                if total > MAX_REQUEST_BYTES:
+                    raise RequestTooLarge
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline(_CHUNK_SIZE_LINE_LIMIT)
+
+        def _write(self, response: MethodResponse) -> None:
+            self.send_response_only(response.status)
+            self.send_header("Date", self.date_time_string())
+            for name, value in response.headers:
+                if name.lower() in ("content-length", "transfer-encoding"):
+                    continue
+                wire_name = f"x-amzn-Remapped-{name}" if name.lower() in REMAPPED_RESPONSE_HEADERS else name
+                self.send_header(wire_name, value.encode("utf-8").decode("latin-1"))
+            self.send_header("x-amzn-RequestId", response.request_id)
+            self.send_header("Content-Length", str(len(response.body)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(response.body)
+
+        do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _serve
+
+    return Handler
+
+
+def _utf8(value: str) -> str:
+    """http.server decodes header bytes as Latin-1; API Gateway hands the template UTF-8 text."""
+    return value.encode("latin-1").decode("utf-8", "replace")
