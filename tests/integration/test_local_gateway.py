@@ -1,0 +1,304 @@
+"""`make local` over real sockets: the local gateway (authorizer, template.yaml's VTL, proxy_fn) in front of httpbin."""
+
+import base64
+import io
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+import urllib3
+
+from authorizer.tokens import hash_token
+from local_gateway.demo_backend import make_demo_backend, start_in_thread
+from local_gateway.lambda_runtime import invoker, lambda_context
+from local_gateway.local_tokens import LocalTokenStore
+from local_gateway.sam_template import load_gateway_settings, load_proxy_integration
+from local_gateway.server import MAX_REQUEST_BYTES, build_gateway, make_server
+from proxy import handler as proxy_handler
+from tests.conftest import ConfigureProxy
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+TOKEN = "acme-local-test-token-7f3a9c"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+HTTP = urllib3.PoolManager(retries=False, timeout=urllib3.Timeout(connect=2, read=30))
+
+
+@dataclass
+class LocalApi:
+    url: str
+    access_log: io.StringIO
+
+    def request(self, method: str, path: str, **options: Any) -> urllib3.BaseHTTPResponse:
+        headers = {**AUTH, **options.pop("headers", {})}
+        return HTTP.request(method, self.url + path, headers=headers, redirect=False, **options)
+
+
+@pytest.fixture(scope="module")
+def demo_backend() -> Iterator[str]:
+    server = make_demo_backend()
+    start_in_thread(server)
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def local_api(
+    demo_backend: str, configure_proxy: ConfigureProxy, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[LocalApi]:
+    configure_proxy(demo_backend, backend_timeout_seconds="2")
+    monkeypatch.setenv("AUTH_TOKENS_PARAMETER", "/local/client-tokens")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    from authorizer import handler as authorizer_handler
+
+    store = LocalTokenStore(inline_json=json.dumps({"acme": [hash_token(TOKEN)]}))
+    monkeypatch.setattr(authorizer_handler, "SSM", store)
+    access_log = io.StringIO()
+    gateway = build_gateway(
+        load_gateway_settings(),
+        load_proxy_integration(),
+        invoker(proxy_handler.lambda_handler, "proxy"),
+        lambda event: authorizer_handler.lambda_handler(event, lambda_context("authorizer")),
+        access_log=access_log,
+    )
+    server = make_server(gateway, "127.0.0.1", 0)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    yield LocalApi(f"http://127.0.0.1:{server.server_address[1]}", access_log)
+    server.shutdown()
+    server.server_close()
+    gateway.close()
+
+
+@pytest.mark.parametrize("method", ["GET", "POST", "PUT", "PATCH", "DELETE"])
+def test_every_method_reaches_the_backend(local_api: LocalApi, method: str) -> None:
+    response = local_api.request(method, "/anything/a/b/c")
+
+    assert response.status == 200
+    echoed = response.json()
+    assert (echoed["method"], echoed["url"].split("/anything", 1)[1]) == (method, "/a/b/c")
+    assert echoed["headers"]["X-Authenticated-Client"] == "acme"
+
+
+def test_head_and_options_answer_without_a_body(local_api: LocalApi) -> None:
+    head = local_api.request("HEAD", "/anything")
+    options = local_api.request("OPTIONS", "/anything")
+
+    assert (head.status, head.data, head.headers["Content-Type"]) == (200, b"", "application/json")
+    assert options.status == 200
+    assert "GET" in options.headers["Allow"]
+
+
+@pytest.mark.parametrize("value", ["it's", 'say "hi"', "back\\slash", "café €", "a&b=c", "1+1=2", "100%"])
+def test_query_values_with_special_characters_arrive_unchanged(local_api: LocalApi, value: str) -> None:
+    response = local_api.request("GET", f"/anything?q={quote(value, safe='')}")
+
+    assert response.json()["args"] == {"q": value}
+
+
+def test_json_form_and_text_bodies_arrive_unchanged(local_api: LocalApi) -> None:
+    document = {"item": "café", "quote": 'it\'s "x"'}
+    as_json = local_api.request("POST", "/anything", json=document)
+    as_form = local_api.request("POST", "/anything", fields={"a": "1 & 2", "b": "é"}, encode_multipart=False)
+    as_text = local_api.request("PUT", "/anything", body="plain ü\n".encode(), headers={"Content-Type": "text/plain"})
+
+    assert as_json.json()["json"] == document
+    assert as_form.json()["form"] == {"a": "1 & 2", "b": "é"}
+    assert as_text.json()["data"] == "plain ü\n"
+
+
+def test_binary_upload_and_download_are_byte_for_byte(local_api: LocalApi, demo_backend: str) -> None:
+    payload = bytes(range(256)) * 64
+    upload = local_api.request(
+        "PUT", "/anything", body=payload, headers={"Content-Type": "application/octet-stream"}
+    ).json()
+    download = local_api.request("GET", "/bytes/4096?seed=7")
+    direct = HTTP.request("GET", f"{demo_backend}/bytes/4096?seed=7")
+
+    assert base64.b64decode(upload["data"].split(",", 1)[1]) == payload
+    assert download.headers["Content-Type"] == "application/octet-stream"
+    assert download.data == direct.data
+    assert len(download.data) == 4096
+
+
+@pytest.mark.parametrize("status", [201, 204, 400, 404, 418, 500, 503])
+def test_backend_statuses_reach_the_client(local_api: LocalApi, status: int) -> None:
+    assert local_api.request("GET", f"/status/{status}").status == status
+
+
+def test_redirects_are_passed_to_the_client_not_followed(local_api: LocalApi) -> None:
+    response = local_api.request("GET", "/redirect-to?url=http%3A%2F%2F127.0.0.1%3A1%2Fnowhere&status_code=307")
+
+    assert response.status == 307
+    assert response.headers["Location"] == "http://127.0.0.1:1/nowhere"
+
+
+def test_set_cookie_reaches_the_client(local_api: LocalApi) -> None:
+    response = local_api.request("GET", "/cookies/set?session=abc123")
+
+    assert response.status == 302
+    assert response.headers["Set-Cookie"].startswith("session=abc123; Path=/")
+
+
+def test_missing_and_unknown_tokens_are_refused_before_the_backend(local_api: LocalApi) -> None:
+    missing = HTTP.request("GET", local_api.url + "/anything")
+    unknown = HTTP.request("GET", local_api.url + "/anything", headers={"Authorization": "Bearer not-a-token"})
+    malformed = HTTP.request("GET", local_api.url + "/anything", headers={"Authorization": TOKEN})
+
+    assert (missing.status, missing.json()["message"]) == (401, "Unauthorized")
+    assert unknown.status == 403
+    assert malformed.status == 401
+    assert missing.json()["requestId"] == missing.headers["x-amzn-RequestId"]
+
+
+def test_a_slow_backend_is_a_504_within_the_proxy_timeout(local_api: LocalApi) -> None:
+    started = time.monotonic()
+    response = local_api.request("GET", "/delay/5")
+
+    assert response.status == 504
+    assert time.monotonic() - started < 3.5
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+def test_a_request_over_10_mb_is_a_413(local_api: LocalApi, chunked: bool) -> None:
+    oversize = b"x" * (MAX_REQUEST_BYTES + 1)
+    body: Any = iter([oversize[:5_000_000], oversize[5_000_000:]]) if chunked else oversize
+
+    response = local_api.request("POST", "/anything", body=body, headers={"Content-Type": "application/octet-stream"})
+
+    assert response.status == 413
+    assert set(response.json()) == {"message", "requestId"}
+
+
+def test_a_body_over_lambdas_6_mb_limit_is_refused(local_api: LocalApi) -> None:
+    """5 MB of binary is 6.7 MB once base64 in the Lambda event: more than a synchronous invoke takes."""
+    response = local_api.request(
+        "POST", "/anything", body=b"\x00" * 5_000_000, headers={"Content-Type": "application/octet-stream"}
+    )
+
+    assert response.status == 413
+
+
+def test_every_request_writes_one_access_log_line(local_api: LocalApi) -> None:
+    first = local_api.request("GET", "/status/418")
+    second = HTTP.request("GET", local_api.url + "/anything")
+
+    lines = [json.loads(line) for line in local_api.access_log.getvalue().splitlines()]
+    assert [(line["requestId"], line["status"]) for line in lines] == [
+        (first.headers["x-amzn-RequestId"], 418),
+        (second.headers["x-amzn-RequestId"], 401),
+    ]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _start_cli(*arguments: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "local_gateway", *arguments],
+        cwd=PROJECT_ROOT,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+        # as a user's shell: none of the settings this test process gave the in-process handlers
+        env={
+            **{name: value for name, value in os.environ.items() if not name.startswith(("BACKEND_", "AUTH_"))},
+            "PYTHONUNBUFFERED": "1",
+        },
+    )
+
+
+def _wait_for_banner(process: subprocess.Popen[str]) -> list[str]:
+    assert process.stderr is not None
+    lines: list[str] = []
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        line = process.stderr.readline()
+        lines.append(line)
+        if "Ctrl-C stops it" in line:
+            return [*lines, process.stderr.readline(), process.stderr.readline()]
+    pytest.fail("make local did not start: " + "".join(lines))
+
+
+def test_ctrl_c_stops_the_gateway_and_the_demo_backend() -> None:
+    port, demo_port = _free_port(), _free_port()
+    process = _start_cli("--port", str(port), "--demo-port", str(demo_port))
+    try:
+        banner = _wait_for_banner(process)
+        token = next(line.rsplit(" ", 1)[1].strip() for line in banner if "session token" in line)
+        assert (
+            HTTP.request(
+                "GET", f"http://127.0.0.1:{port}/anything", headers={"Authorization": f"Bearer {token}"}
+            ).status
+            == 200
+        )
+
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=15) == 0
+    finally:
+        process.kill()
+    for stopped in (port, demo_port):  # both processes are gone: nothing accepts connections any more
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection(("127.0.0.1", stopped), timeout=2).close()
+
+
+def test_a_port_in_use_gets_a_clear_message(demo_backend: str) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        process = _start_cli("--port", str(port), "--backend-url", demo_backend, "--auth-mode", "NONE")
+        _, errors = process.communicate(timeout=30)
+
+    assert process.returncode == 2
+    assert f"port {port} is not free" in errors
+    assert "Traceback" not in errors
+
+
+def _readme_quick_start_curls() -> list[tuple[str, int]]:
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    commands = []
+    for line in section.splitlines():
+        if line.startswith("curl "):
+            command, _, expected = line.rpartition("#")
+            commands.append((command.strip(), int(expected)))
+    return commands
+
+
+def test_the_readme_quick_start_works_as_written() -> None:
+    curls = _readme_quick_start_curls()
+    assert len(curls) >= 8
+    port, demo_port = _free_port(), _free_port()
+    process = _start_cli("--port", str(port), "--demo-port", str(demo_port))
+    try:
+        banner = _wait_for_banner(process)
+        token = next(line.rsplit(" ", 1)[1].strip() for line in banner if "session token" in line)
+        for command, expected in curls:
+            result = subprocess.run(
+                ["bash", "-c", command.replace("127.0.0.1:3000", f"127.0.0.1:{port}")],
+                cwd=PROJECT_ROOT,
+                env={**os.environ, "TOKEN": token},
+                capture_output=True,
+                timeout=30,
+                check=False,
+            )
+            status_line = result.stdout.split(b"\r\n", 1)[0].decode()
+            assert (result.returncode, status_line.split(" ")[1]) == (0, str(expected)), command
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=15)
