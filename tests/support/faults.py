@@ -1,0 +1,68 @@
+"""A raw TCP server on 127.0.0.1 that misbehaves on purpose: each connection runs the script a test sets."""
+
+import socket
+import struct
+import threading
+from collections.abc import Callable
+
+Script = Callable[[socket.socket], None]
+
+
+def read_request(connection: socket.socket) -> bytes:
+    """Reads up to the end of the request headers (the proxy's test requests carry no body)."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = connection.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def reset(connection: socket.socket) -> None:
+    """Closes with RST instead of FIN, as a crashed process or a load balancer timeout does."""
+    connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    connection.close()
+
+
+class FaultServer:
+    def __init__(self) -> None:
+        self.script: Script = lambda connection: None
+        self.connections = 0
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._listener.settimeout(0.05)  # close() does not wake a blocked accept() on Linux; poll instead
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._listener.getsockname()[1]}"
+
+    def __enter__(self) -> "FaultServer":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stopping.set()
+        self._listener.close()
+        self._thread.join(timeout=5)
+
+    def _accept(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                connection, _ = self._listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            connection.settimeout(None)
+            self.connections += 1
+            threading.Thread(target=self._run, args=(connection,), daemon=True).start()
+
+    def _run(self, connection: socket.socket) -> None:
+        try:
+            self.script(connection)
+        except OSError:
+            pass  # the proxy hanging up first is part of several scenarios
+        finally:
+            connection.close()
