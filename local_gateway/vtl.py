@@ -6,6 +6,7 @@ Lenient emulators skip the `\\'`; rendering with it is what catches templates th
 """
 
 import base64
+import functools
 import json
 import re
 from collections.abc import Callable, Mapping
@@ -56,26 +57,23 @@ def escape_javascript(value: str | None) -> str | None:
     """commons-lang 2.x StringEscapeUtils.escapeJavaScript, character for character."""
     if value is None:
         return None
-    out: list[str] = []
-    for unit in _utf16_units(value):
-        code = ord(unit)
-        if code > 0x7F:
-            out.append(f"\\u{code:04X}")
-        elif code < 32:
-            out.append(_CONTROL_ESCAPES.get(unit, f"\\u{code:04X}"))
-        else:
-            out.append(_PRINTABLE_ESCAPES.get(unit, unit))
-    return "".join(out)
+    return _NEEDS_ESCAPE.sub(_escape_match, value)
 
 
 _CONTROL_ESCAPES = {"\b": "\\b", "\n": "\\n", "\t": "\\t", "\f": "\\f", "\r": "\\r"}
 _PRINTABLE_ESCAPES = {"'": "\\'", '"': '\\"', "\\": "\\\\", "/": "\\/"}
+_NEEDS_ESCAPE = re.compile(r"[^\x20-\x7f]|['\"\\/]")
 
 
-def _utf16_units(value: str) -> list[str]:
-    """Java strings are UTF-16: a character outside the BMP is two units, each escaped on its own."""
-    encoded = value.encode("utf-16-be", "surrogatepass")
-    return [chr(int.from_bytes(encoded[i : i + 2], "big")) for i in range(0, len(encoded), 2)]
+def _escape_match(match: re.Match[str]) -> str:
+    character = match.group()
+    if character in _PRINTABLE_ESCAPES:
+        return _PRINTABLE_ESCAPES[character]
+    if character in _CONTROL_ESCAPES:
+        return _CONTROL_ESCAPES[character]
+    # Java strings are UTF-16: a character outside the BMP is two units, each escaped on its own.
+    encoded = character.encode("utf-16-be", "surrogatepass")
+    return "".join(f"\\u{int.from_bytes(encoded[i : i + 2], 'big'):04X}" for i in range(0, len(encoded), 2))
 
 
 class Util:
@@ -148,6 +146,14 @@ def jsonpath(document: Any, expression: str) -> Any:
     return current
 
 
+@functools.lru_cache(maxsize=32)
+def _compiled(template: str) -> airspeed.Template:
+    """Parsing is most of a render's cost; a parsed template is reusable across merges."""
+    compiled = airspeed.Template(template)
+    compiled.ensure_compiled()
+    return compiled
+
+
 @dataclass
 class RenderResult:
     output: str
@@ -167,7 +173,7 @@ def render(
         "context": context_variables,
         "stageVariables": dict(stage_variables),
     }
-    output = airspeed.Template(template).merge(namespace)
+    output = _compiled(template).merge(namespace)
     override = context_variables["responseOverride"]
     status = override["status"]
     return RenderResult(

@@ -5,6 +5,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 # proxy.handler reads its configuration at import, as Lambda's cold start does; tests then point it elsewhere.
 os.environ.setdefault("BACKEND_URL", "http://127.0.0.1:9")
@@ -21,6 +22,16 @@ from tests.support.backend import RecordingBackend
 from tests.support.logs import LogLines, captured
 
 STAGE = "v1"
+
+# Property tests: 1,000 examples each by default; `make test-long` runs the "long" profile.
+settings.register_profile(
+    "default",
+    max_examples=1000,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.register_profile("long", parent=settings.get_profile("default"), max_examples=20_000)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 ConfigureProxy = Callable[..., None]
 

@@ -72,7 +72,7 @@ class BackendClient:
             raise _backend_error(error, self._timeout) from error
         finally:
             response.release_conn()
-        headers = [(name, value) for name, value in response.headers.iteritems()]
+        headers = [(name, _from_wire(value)) for name, value in response.headers.iteritems()]
         return BackendResponse(status=response.status, headers=headers, body=body)
 
     def _read_body(self, response: urllib3.BaseHTTPResponse, deadline: float) -> bytes:
@@ -93,6 +93,14 @@ class BackendClient:
                     "response can carry"
                 )
             chunks.append(chunk)
+
+
+def _from_wire(value: str) -> str:
+    """http.client reads header bytes as Latin-1; a backend's UTF-8 value is decoded as UTF-8 instead."""
+    try:
+        return value.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return value
 
 
 def _limit_next_read(response: urllib3.BaseHTTPResponse, seconds: float) -> None:

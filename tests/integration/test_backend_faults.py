@@ -10,13 +10,13 @@ import pytest
 
 from local_gateway.integration import MethodRequest, RestApiIntegration
 from tests.conftest import ConfigureProxy
-from tests.support.faults import FaultServer, read_request, reset
+from tests.support.faults import FaultServer, Script, read_request, reset
 
 TIMEOUT_SECONDS = 1.0
 OK = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok"
 
 
-def respond(raw: bytes, keep_open_seconds: float = 0.0) -> object:
+def respond(raw: bytes, keep_open_seconds: float = 0.0) -> Script:
     def script(connection: socket.socket) -> None:
         read_request(connection)
         connection.sendall(raw)
@@ -58,12 +58,17 @@ def _slow_body(connection: socket.socket) -> None:
         time.sleep(0.1)
 
 
-FAULTS = {
-    "reset-before-answer": (lambda connection: (read_request(connection), reset(connection)), 502),
+def _reset_before_answer(connection: socket.socket) -> None:
+    read_request(connection)
+    reset(connection)
+
+
+FAULTS: dict[str, tuple[Script, int]] = {
+    "reset-before-answer": (_reset_before_answer, 502),
     "reset-mid-body": (_reset_after_headers, 502),
     "truncated-body": (respond(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly-part"), 502),
     "not-http": (respond(b"SSH-2.0-OpenSSH_9.6\r\n\x00\xff garbage\r\n\r\n"), 502),
-    "closed-without-answer": (lambda connection: read_request(connection), 502),
+    "closed-without-answer": (read_request, 502),
     "slow-headers": (_slow_headers, 504),
     "slow-body": (_slow_body, 504),
 }
@@ -74,7 +79,7 @@ def test_a_fault_is_answered_within_the_timeout_and_the_next_request_works(
     chain: RestApiIntegration, faults: FaultServer, fault: str
 ) -> None:
     script, status = FAULTS[fault]
-    faults.script = script  # type: ignore[assignment]
+    faults.script = script
 
     started = time.monotonic()
     response = chain.handle(MethodRequest("GET", "/fault"))
@@ -90,7 +95,7 @@ def test_a_fault_is_answered_within_the_timeout_and_the_next_request_works(
 
 def test_chunked_responses_are_reassembled(chain: RestApiIntegration, faults: FaultServer) -> None:
     body = b"".join(f"{len(part):x}\r\n".encode() + part + b"\r\n" for part in (b"hello ", b"chunked ", b"world"))
-    faults.script = respond(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + body + b"0\r\n\r\n")  # type: ignore[assignment]
+    faults.script = respond(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + body + b"0\r\n\r\n")
 
     response = chain.handle(MethodRequest("GET", "/chunked"))
 
@@ -101,8 +106,11 @@ def test_chunked_responses_are_reassembled(chain: RestApiIntegration, faults: Fa
 def test_gzip_chunked_responses_pass_through_compressed(chain: RestApiIntegration, faults: FaultServer) -> None:
     compressed = gzip.compress(b'{"n": ' + b"1" * 5000 + b"}")
     framed = f"{len(compressed):x}\r\n".encode() + compressed + b"\r\n0\r\n\r\n"
-    head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n"
-    faults.script = respond(head + framed)  # type: ignore[assignment]
+    head = (
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+        b"Content-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n"
+    )
+    faults.script = respond(head + framed)
 
     response = chain.handle(MethodRequest("GET", "/gz", headers=[("Accept-Encoding", "gzip")]))
 

@@ -1,5 +1,6 @@
 """A real HTTP/1.1 server on 127.0.0.1 that records what it received and answers as a test tells it."""
 
+import socket
 import ssl
 import threading
 import time
@@ -101,6 +102,8 @@ def _handler_for(backend: RecordingBackend) -> type[BaseHTTPRequestHandler]:
         def setup(self) -> None:
             backend.count_connection()
             super().setup()
+            # Headers and body go out in two writes; without this, Nagle and delayed ACKs add 40 ms each.
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
         def log_message(self, format: str, *args: Any) -> None:
             """Quiet: the tests assert on what was received instead."""
@@ -119,7 +122,7 @@ def _handler_for(backend: RecordingBackend) -> type[BaseHTTPRequestHandler]:
             time.sleep(reply.delay_before_headers)
             self.send_response_only(reply.status)
             for name, value in reply.headers:
-                self.send_header(name, value)
+                self.send_header(name, value.encode("utf-8").decode("latin-1"))  # UTF-8 bytes on the wire
             if not any(name.lower() == "content-length" for name, _ in reply.headers):
                 self.send_header("Content-Length", str(len(reply.body)))
             self.end_headers()

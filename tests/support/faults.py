@@ -5,7 +5,7 @@ import struct
 import threading
 from collections.abc import Callable
 
-Script = Callable[[socket.socket], None]
+Script = Callable[[socket.socket], object]
 
 
 def read_request(connection: socket.socket) -> bytes:

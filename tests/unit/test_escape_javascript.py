@@ -16,6 +16,7 @@ from local_gateway.vtl import Input, escape_javascript, render
         ("a/b", "a\\/b"),
         ("tab\tnew\nline\r", "tab\\tnew\\nline\\r"),
         ("\x01\x1f", "\\u0001\\u001F"),
+        ("del\x7f", "del\x7f"),
         ("caf\u00e9", "caf\\u00E9"),
         ("\u20ac", "\\u20AC"),
         ("\U0001f600", "\\uD83D\\uDE00"),

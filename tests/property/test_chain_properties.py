@@ -1,0 +1,108 @@
+"""Generated requests and responses through the whole chain arrive byte-identical, or hit a README-listed limit.
+
+Chain: request template (template.yaml, AWS VTL semantics) -> proxy_fn -> backend on 127.0.0.1 -> proxy_fn ->
+response template. What the generators leave out is each a documented API Gateway limitation (README, "Limits").
+"""
+
+from dataclasses import dataclass
+from urllib.parse import parse_qs, quote, urlsplit
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from local_gateway.integration import MethodRequest, RestApiIntegration
+from tests.support.backend import RecordingBackend, Reply
+
+METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+CONTENT_TYPES = [
+    "application/json",
+    "text/plain; charset=utf-8",
+    "application/octet-stream",
+    "image/png",
+    "application/x-www-form-urlencoded",
+    "application/xml",
+    "text/csv",
+]
+# Any Unicode text but control characters and lone surrogates (neither survives an HTTP header or URL).
+TEXT = st.characters(codec="utf-8", exclude_categories=("Cc", "Cs"))
+# Headers: leading/trailing spaces are not part of an HTTP field value (RFC 9110 5.5), so none are generated.
+HEADER_VALUE = st.text(TEXT, min_size=1, max_size=40).map(str.strip).filter(bool)
+TOKEN = st.text(st.sampled_from("abcdefghijklmnopqrstuvwxyz0123456789-"), min_size=1, max_size=12)
+PATH = st.lists(st.text(TEXT, min_size=1, max_size=12), min_size=0, max_size=4).map(
+    lambda segments: "/" + "/".join(quote(segment, safe="") for segment in segments)
+)
+# Unique names: a repeated query key keeps only its last value (a non-proxy integration limit).
+QUERY = st.dictionaries(st.text(TEXT, min_size=1, max_size=10), st.text(TEXT, max_size=20), max_size=4)
+# Unique, prefixed names: proxy-owned and hop-by-hop headers are replaced or dropped on purpose.
+REQUEST_HEADERS = st.dictionaries(TOKEN.map("X-Req-".__add__), HEADER_VALUE, max_size=4)
+RESPONSE_HEADERS = st.dictionaries(TOKEN.map("X-Res-".__add__), HEADER_VALUE, max_size=4)
+# 204 and 304 carry no body by definition; 1xx are not final answers.
+STATUS = st.integers(200, 599).filter(lambda status: status not in (204, 304))
+# Mostly small bodies; one draw in ten is around 64 KB, to cross buffer and chunk boundaries.
+BODY = st.integers(1, 10).flatmap(
+    lambda draw: st.binary(min_size=60_000, max_size=70_000) if draw == 10 else st.binary(max_size=2048)
+)
+
+
+@dataclass(frozen=True)
+class ChainCase:
+    method: str
+    path: str
+    query: dict[str, str]
+    request_headers: dict[str, str]
+    content_type: str
+    request_body: bytes
+    status: int
+    response_headers: dict[str, str]
+    response_type: str
+    response_body: bytes
+
+
+CASES = st.builds(
+    ChainCase,
+    method=st.sampled_from(METHODS),
+    path=PATH,
+    query=QUERY,
+    request_headers=REQUEST_HEADERS,
+    content_type=st.sampled_from(CONTENT_TYPES),
+    request_body=BODY,
+    status=STATUS,
+    response_headers=RESPONSE_HEADERS,
+    response_type=st.sampled_from(CONTENT_TYPES),
+    response_body=BODY,
+)
+
+
+def _lowercase_names(headers: dict[str, str]) -> dict[str, str]:
+    return {name.lower(): value for name, value in headers.items()}
+
+
+@settings(max_examples=2 * settings().max_examples)  # 2,000 chain cases by default
+@given(case=CASES)
+def test_the_chain_delivers_every_part_unchanged(
+    chain: RestApiIntegration, proxy_to: RecordingBackend, case: ChainCase
+) -> None:
+    response_headers = [*case.response_headers.items(), ("Content-Type", case.response_type)]
+    proxy_to.responder = lambda _: Reply(case.status, response_headers, case.response_body)
+    request = MethodRequest(
+        case.method,
+        case.path,
+        query=list(case.query.items()),
+        headers=[*case.request_headers.items(), ("Content-Type", case.content_type)],
+        body=case.request_body,
+    )
+
+    response = chain.handle(request)
+
+    received = proxy_to.last
+    target = urlsplit(received.target)
+    assert (received.method, target.path) == (case.method, case.path)
+    assert {name: values[0] for name, values in parse_qs(target.query, keep_blank_values=True).items()} == case.query
+    received_headers = {name.lower(): received.header(name) for name, _ in received.headers}
+    assert _lowercase_names(case.request_headers).items() <= received_headers.items()
+    assert received.body == case.request_body
+    assert response.status == case.status
+    client_headers = _lowercase_names(dict(response.headers))
+    assert _lowercase_names(case.response_headers).items() <= client_headers.items()
+    assert client_headers["content-type"] == case.response_type
+    assert response.body == (b"" if case.method == "HEAD" else case.response_body)
