@@ -9,7 +9,6 @@ from hypothesis import HealthCheck, settings
 
 # proxy.handler reads its configuration at import, as Lambda's cold start does; tests then point it elsewhere.
 os.environ.setdefault("BACKEND_URL", "http://127.0.0.1:9")
-os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "private-api-proxy-test")
 
 from local_gateway.integration import RestApiIntegration
 from local_gateway.lambda_runtime import lambda_context

@@ -22,7 +22,8 @@ UNKNOWN_PRINCIPAL = "unknown"
 CLIENT_CONTEXT_KEY = "client"
 
 
-@logger.inject_lambda_context
+# log_event=False wins over POWERTOOLS_LOGGER_LOG_EVENT: the event carries the bearer token.
+@logger.inject_lambda_context(log_event=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
         token = bearer_token(event.get("authorizationToken") if isinstance(event, dict) else None)

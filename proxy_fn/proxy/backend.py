@@ -1,5 +1,6 @@
 """Talks HTTP to the private backend: one pooled keep-alive connection per container, a hard deadline."""
 
+import logging
 import time
 from dataclasses import dataclass
 
@@ -18,6 +19,8 @@ from proxy.errors import BackendResponseTooLarge, BackendTimeout, BackendUnreach
 from proxy.upstream import UpstreamRequest
 
 _CHUNK = 256 * 1024
+# At DEBUG urllib3 logs every request target, and query strings can carry tokens; it never logs below WARNING.
+logging.getLogger("urllib3").setLevel(logging.WARNING)
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ def parse_event(event: Any) -> ClientRequest:
     path = event.get("path")
     if not isinstance(path, str) or not path.startswith("/"):
         raise MalformedEvent("path is missing or does not start with '/'")
+    _require_utf8(path, "path")
     context = _optional_dict(event, "requestContext")
     identity = _optional_dict(context, "identity")
     return ClientRequest(
@@ -91,11 +92,14 @@ def _pairs(event: dict[str, Any], multi_key: str, single_key: str) -> list[tuple
             if not isinstance(values, list) or not all(isinstance(value, str) for value in values):
                 raise MalformedEvent(f"{multi_key}.{_shown(name)} must be a list of strings")
             pairs.extend((name, value) for value in values)
+        for name, value in pairs:
+            _require_utf8(name + value, multi_key)
         return pairs
     single = _optional_dict(event, single_key)
     for name, value in single.items():
         if not isinstance(value, str):
             raise MalformedEvent(f"{single_key}.{_shown(name)} must be a string")
+        _require_utf8(name + value, single_key)
     return list(single.items())
 
 
@@ -124,6 +128,14 @@ def _body(event: dict[str, Any]) -> bytes:
         return base64.b64decode(body, validate=True)
     except binascii.Error:
         raise MalformedEvent("body is marked isBase64Encoded but is not valid base64") from None
+
+
+def _require_utf8(text: str, where: str) -> None:
+    """A lone surrogate in the event stands for bytes that were never UTF-8; it cannot go on the wire."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise MalformedEvent(f"{where} is not valid UTF-8") from None
 
 
 def _shown(name: str) -> str:

@@ -22,7 +22,8 @@ CONFIG = load_config(os.environ)
 BACKEND = BackendClient(CONFIG, max_body_bytes=LAMBDA_RESPONSE_LIMIT_BYTES)
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+# log_event=False wins over POWERTOOLS_LOGGER_LOG_EVENT: the event carries Authorization and Cookie headers.
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> LambdaResponse:
     request_id = context.aws_request_id
     started = time.perf_counter()

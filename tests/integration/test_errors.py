@@ -141,3 +141,19 @@ def test_a_bad_setting_fails_the_cold_start_naming_the_variable() -> None:
 
     assert result.returncode != 0
     assert "BACKEND_URL must start with http:// or https://" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"httpMethod": "GET", "path": "/\udcff"},
+        {"httpMethod": "GET", "path": "/", "headers": {"X-A": "\ud800"}},
+        {"httpMethod": "GET", "path": "/", "queryStringParameters": {"q": "\udc80"}},
+    ],
+)
+def test_text_that_was_never_utf8_is_a_400_that_says_so(proxy_to: RecordingBackend, event: object) -> None:
+    response = invoke_handler(event)
+
+    assert response["statusCode"] == 400
+    assert "is not valid UTF-8" in _error(response["body"].encode())["message"]
+    assert proxy_to.requests == []

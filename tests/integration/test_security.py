@@ -1,0 +1,160 @@
+"""Locked down: forwarding and identity headers cannot be forged, no secret reaches a log, least privilege."""
+
+import json
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from authorizer.tokens import hash_token
+from local_gateway.integration import MethodRequest, RestApiIntegration
+from local_gateway.lambda_runtime import lambda_context
+from local_gateway.local_tokens import LocalTokenStore
+from local_gateway.sam_template import load_template
+from proxy import handler as proxy_handler
+from proxy.upstream import PROXY_OWNED
+from tests.conftest import ConfigureProxy
+from tests.support.backend import RecordingBackend
+from tests.support.cfn import ResolvedTemplate
+from tests.support.logs import captured
+from tests.support.sam import translate
+
+SECRET_TOKEN = "s3cr3t-bearer-token-do-not-log"
+SECRET_COOKIE = "session=s3cr3t-cookie-do-not-log"
+SECRET_QUERY = "s3cr3t-query-token-do-not-log"
+SECRETS = (SECRET_TOKEN, SECRET_COOKIE, SECRET_QUERY, hash_token(SECRET_TOKEN))
+
+
+def _random_case(name: str, flips: list[bool]) -> str:
+    return "".join(c.upper() if flip else c.lower() for c, flip in zip(name, flips + [False] * len(name), strict=False))
+
+
+@given(
+    name=st.sampled_from(sorted(PROXY_OWNED | {"x-authenticated-client"})),
+    flips=st.lists(st.booleans(), max_size=30),
+    value=st.text(st.characters(codec="ascii", min_codepoint=0x21, max_codepoint=0x7E), min_size=1, max_size=30),
+)
+def test_no_client_header_overrides_what_the_proxy_sets(
+    chain: RestApiIntegration, proxy_to: RecordingBackend, name: str, flips: list[bool], value: str
+) -> None:
+    response = chain.handle(
+        MethodRequest("GET", "/", headers=[(_random_case(name, flips), value)], source_ip="203.0.113.9")
+    )
+
+    received = proxy_to.last
+    assert received.headers_named("Host") == [proxy_to.url.removeprefix("http://")]
+    assert received.headers_named("X-Request-Id") == [response.request_id]
+    assert received.headers_named("X-Forwarded-For")[0].endswith("203.0.113.9")
+    assert received.headers_named("X-Forwarded-Proto") in (["https"], ["http"])
+    assert received.headers_named("X-Authenticated-Client") == []
+    assert received.headers_named("Forwarded") == []
+
+
+@pytest.fixture
+def debug_everything() -> Iterator[list[str]]:
+    """Every logger at DEBUG, as with AWS_LAMBDA_LOG_LEVEL=DEBUG; returns what any of them wrote."""
+    lines: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            lines.append(self.format(record) + json.dumps(record.__dict__, default=str))
+
+    root = logging.getLogger()
+    collector = Collect(logging.DEBUG)
+    previous = root.level
+    root.addHandler(collector)
+    root.setLevel(logging.DEBUG)
+    proxy_handler.logger.setLevel(logging.DEBUG)
+    try:
+        yield lines
+    finally:
+        root.removeHandler(collector)
+        root.setLevel(previous)
+        proxy_handler.logger.setLevel(logging.INFO)
+
+
+def test_no_secret_reaches_any_log_line_at_debug(
+    chain: RestApiIntegration,
+    proxy_to: RecordingBackend,
+    configure_proxy: ConfigureProxy,
+    monkeypatch: pytest.MonkeyPatch,
+    debug_everything: list[str],
+) -> None:
+    monkeypatch.setenv("AUTH_TOKENS_PARAMETER", "/secrets/tokens")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    from authorizer import handler as authorizer_handler
+
+    monkeypatch.setattr(
+        authorizer_handler, "SSM", LocalTokenStore(inline_json=json.dumps({"acme": [hash_token(SECRET_TOKEN)]}))
+    )
+    authorizer_handler.logger.setLevel(logging.DEBUG)
+    headers = [("Authorization", f"Bearer {SECRET_TOKEN}"), ("Cookie", SECRET_COOKIE)]
+    request = MethodRequest("POST", "/login", query=[("token", SECRET_QUERY)], headers=headers, body=b"{}")
+
+    with captured(proxy_handler.logger) as proxy_lines, captured(authorizer_handler.logger) as authorizer_lines:
+        for authorization in (f"Bearer {SECRET_TOKEN}", f"Bearer {SECRET_TOKEN}x", SECRET_TOKEN):
+            event = {
+                "type": "TOKEN",
+                "authorizationToken": authorization,
+                "methodArn": "arn:aws:execute-api:eu-west-1:1:a/v1/GET/x",
+            }
+            try:
+                authorizer_handler.lambda_handler(event, lambda_context("authorizer"))
+            except Exception as error:
+                assert str(error) == "Unauthorized"  # noqa: PT017
+        chain.handle(request)
+        configure_proxy("http://127.0.0.1:9")  # refused: the failure path logs too
+        chain.handle(request)
+        chain.handle(MethodRequest("GET", "/", headers=[("X-Bad", "a")], query=[("token", SECRET_QUERY)]))
+    authorizer_handler.logger.setLevel(logging.INFO)
+
+    everything = proxy_lines.text() + authorizer_lines.text() + "\n".join(debug_everything)
+    assert len(proxy_lines.records()) >= 3  # one line per proxied request: the scan had something to read
+    assert len(authorizer_lines.records()) >= 3
+    for secret in SECRETS:
+        assert secret not in everything, secret
+
+
+def _inline_statements(resources: dict[str, Any]) -> list[dict[str, Any]]:
+    statements = []
+    for resource in resources.values():
+        if resource["Type"] == "AWS::IAM::Role":
+            for policy in resource["Properties"].get("Policies", []):
+                found = policy["PolicyDocument"]["Statement"]
+                statements.extend(found if isinstance(found, list) else [found])
+    return statements
+
+
+@pytest.mark.parametrize("auth_mode", ["NONE", "TOKEN"])
+def test_every_inline_iam_statement_names_its_resource(monkeypatch: pytest.MonkeyPatch, auth_mode: str) -> None:
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    translated = translate(load_template(), {"AuthMode": auth_mode})
+    resources = ResolvedTemplate(translated, {"AuthMode": auth_mode}).resources
+
+    statements = _inline_statements(resources)
+
+    assert all(statement["Resource"] != "*" for statement in statements), statements
+    managed = {
+        str(arn) for resource in resources.values() for arn in resource["Properties"].get("ManagedPolicyArns", [])
+    }
+    # The only managed policies: ENI management for VPC functions and X-Ray writes (no resource-level ARNs exist).
+    assert all(
+        "AWSLambdaVPCAccessExecutionRole" in arn
+        or "AWSXrayWriteOnlyAccess" in arn
+        or "AWSLambdaBasicExecutionRole" in arn
+        for arn in managed
+    ), managed
+
+
+def test_every_function_logs_to_a_log_group_with_retention(monkeypatch: pytest.MonkeyPatch) -> None:
+    resources = ResolvedTemplate(load_template(), {"AuthMode": "TOKEN"}).resources
+    functions = {name: r for name, r in resources.items() if r["Type"] == "AWS::Serverless::Function"}
+    groups = {name: r for name, r in resources.items() if r["Type"] == "AWS::Logs::LogGroup"}
+
+    assert set(functions) == {"ProxyFunction", "AuthorizerFunction"}
+    for function in functions.values():
+        group = function["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
+        assert groups[group]["Properties"]["RetentionInDays"] == "30"
