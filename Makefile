@@ -3,6 +3,10 @@ PYTHON ?= python3.13
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# checkov pins its own dependency versions; its own environment keeps them away from SAM CLI's.
+CHECKOV_VENV := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
+CHECKOV_VERSION := 3.3.30
 export SAM_CLI_TELEMETRY := 0
 
 .PHONY: venv test unit integration lint typecheck validate build clean events local
@@ -33,15 +37,21 @@ lint: venv
 typecheck: venv
 	$(BIN)/mypy proxy_fn authorizer_fn local_gateway tests tools
 
-validate: venv
+validate: venv $(CHECKOV_STAMP)
 	$(BIN)/sam validate --lint
 	$(BIN)/cfn-lint template.yaml
+	$(CHECKOV_VENV)/bin/checkov -f template.yaml --framework cloudformation --compact --quiet --skip-download
+
+$(CHECKOV_STAMP):
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check checkov==$(CHECKOV_VERSION)
+	touch $(CHECKOV_STAMP)
 
 build: venv
 	$(BIN)/sam build
 
 clean:
-	rm -rf $(VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache
 
 ## Re-render events/*.json from tests/support/sample_requests.py through template.yaml's request template.
 events: venv
