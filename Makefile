@@ -9,7 +9,7 @@ CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 CHECKOV_VERSION := 3.3.30
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: venv test unit integration lint typecheck validate build clean events local
+.PHONY: venv test unit integration lint typecheck validate build clean events local load test-long
 
 venv: $(STAMP)
 
@@ -35,7 +35,7 @@ lint: venv
 	$(BIN)/ruff format --check .
 
 typecheck: venv
-	$(BIN)/mypy proxy_fn authorizer_fn local_gateway tests tools
+	$(BIN)/mypy proxy_fn authorizer_fn local_gateway tests tools bench
 
 validate: venv $(CHECKOV_STAMP)
 	$(BIN)/sam validate --lint
@@ -61,3 +61,11 @@ events: venv
 PORT ?= 3000
 local: venv
 	$(BIN)/python -m local_gateway --port $(PORT)
+
+## 8 clients x 2,000 requests through `make local`: requests/s, p50, p99, errors, leaked descriptors.
+load: venv
+	$(BIN)/python -m bench.load --clients 8 --requests 2000
+
+## The default suite with 20,000 examples per property instead of 1,000.
+test-long: venv
+	HYPOTHESIS_PROFILE=long $(BIN)/pytest tests/property
