@@ -9,7 +9,7 @@ CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 CHECKOV_VERSION := 3.3.30
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: venv test unit integration lint typecheck validate build clean events local load test-long
+.PHONY: venv test unit integration lint typecheck validate build clean events local load test-long bench
 
 venv: $(STAMP)
 
@@ -69,3 +69,7 @@ load: venv
 ## The default suite with 20,000 examples per property instead of 1,000.
 test-long: venv
 	HYPOTHESIS_PROFILE=long $(BIN)/pytest tests/property
+
+## Side-by-side measurements on 127.0.0.1 (not part of `make test`); results table in the README.
+bench: venv
+	$(BIN)/python -m bench.run

@@ -56,7 +56,7 @@ class BackendClient:
                 request.method,
                 request.target,
                 body=request.body or None,
-                headers=urllib3.HTTPHeaderDict(request.headers),
+                headers=_as_urllib3_headers(request.headers),
                 retries=False,
                 redirect=False,
                 assert_same_host=False,
@@ -96,6 +96,13 @@ class BackendClient:
                     "response can carry"
                 )
             chunks.append(chunk)
+
+
+def _as_urllib3_headers(headers: list[tuple[str, str]]) -> "dict[str, str] | urllib3.HTTPHeaderDict":
+    """A plain dict unless a name repeats: HTTPHeaderDict keeps every value but costs more to build."""
+    if len({name.lower() for name, _ in headers}) == len(headers):
+        return dict(headers)
+    return urllib3.HTTPHeaderDict(headers)
 
 
 def _from_wire(value: str) -> str:

@@ -51,7 +51,17 @@ def to_lambda_response(backend_response: BackendResponse, cors_allow_origin: str
         "body": text if text is not None else base64.b64encode(backend_response.body).decode("ascii"),
         "isBase64Encoded": text is None,
     }
-    _check_size(response, escaped_body=text is not None)
+    header_characters = sum(len(name) + len(value) for name, value in backend_response.headers)
+    if 6 * (len(backend_response.body) + 2 * header_characters) + 1024 <= LAMBDA_RESPONSE_LIMIT_BYTES:
+        return response  # fits even if every character became a six-character escape (headers appear twice)
+    envelope = {key: value for key, value in response.items() if key != "body"}
+    budget = LAMBDA_RESPONSE_LIMIT_BYTES - len(json.dumps(envelope)) - 16
+    fits = _text_fits(backend_response.body, budget) if text is not None else len(response["body"]) + 2 <= budget
+    if not fits:
+        raise BackendResponseTooLarge(
+            f"the backend response ({len(backend_response.body):,} bytes) is larger than the "
+            f"{LAMBDA_RESPONSE_LIMIT_BYTES:,} bytes a Lambda response can carry once encoded"
+        )
     return response
 
 
@@ -80,13 +90,19 @@ def _as_text(body: bytes, headers: dict[str, str]) -> str | None:
         return None
 
 
-def _check_size(response: LambdaResponse, escaped_body: bool) -> None:
-    # A base64 body serialises to its own length; only a text body needs escaping to be measured.
-    body = response["body"]
-    body_size = len(json.dumps(body)) if escaped_body else len(body) + 2
-    envelope = {key: value for key, value in response.items() if key != "body"}
-    if body_size + len(json.dumps(envelope)) + 16 > LAMBDA_RESPONSE_LIMIT_BYTES:
-        raise BackendResponseTooLarge(
-            f"the backend response ({body_size:,} bytes once encoded) is larger than the "
-            f"{LAMBDA_RESPONSE_LIMIT_BYTES:,} bytes a Lambda response can carry"
-        )
+# What json.dumps escapes in ASCII text: these become two characters (\" \n ...), the rest six (\u0001).
+_ESCAPED_IN_JSON = bytes(range(32)) + b'"\\\x7f'
+
+
+def _text_fits(raw: bytes, budget: int) -> bool:
+    """Whether the UTF-8 text `raw` fits `budget` once JSON-encoded, scanning it as little as possible.
+
+    The Lambda runtime JSON-encodes the answer anyway; building that copy here as well would double the cost.
+    """
+    if len(raw) * 6 + 2 <= budget:  # even if every byte became a six-character escape
+        return True
+    if raw.isascii():
+        escapable = len(raw) - len(raw.translate(None, _ESCAPED_IN_JSON))
+        if len(raw) + 2 + 5 * escapable <= budget:  # an escape writes at most six characters
+            return True
+    return len(json.dumps(raw.decode("utf-8"))) <= budget

@@ -1,6 +1,7 @@
 """The Lambda answer built from a backend response: text or base64, headers, the 6 MB limit."""
 
 import base64
+import json
 
 import pytest
 
@@ -72,3 +73,17 @@ def test_cors_adds_the_configured_origin_unless_the_backend_answered_cors_itself
     assert to_lambda_response(plain, "*")["headers"] == {"Vary": "Accept", "Access-Control-Allow-Origin": "*"}
     assert to_lambda_response(own_cors, "*")["headers"] == {"Access-Control-Allow-Origin": "https://other.example"}
     assert "Access-Control-Allow-Origin" not in to_lambda_response(plain)["headers"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['quote " and \\ backslash', "tab\tnew\nline\r\x08\x0c", "\x00\x01\x1f\x7f", "café €😀", "plain"],
+)
+def test_the_size_check_agrees_with_json_at_the_exact_limit(text: str) -> None:
+    from proxy.response import _text_fits
+
+    raw = (text * 400_000).encode()
+    exact = len(json.dumps(raw.decode()))
+
+    assert _text_fits(raw, exact)
+    assert not _text_fits(raw, exact - 1)
