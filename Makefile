@@ -9,7 +9,7 @@ CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 CHECKOV_VERSION := 3.3.30
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: venv test unit integration lint typecheck validate build clean events local load test-long bench
+.PHONY: venv test unit integration lint typecheck validate build clean events local load test-long bench demo-userdata
 
 venv: $(STAMP)
 
@@ -35,7 +35,7 @@ lint: venv
 	$(BIN)/ruff format --check .
 
 typecheck: venv
-	$(BIN)/mypy proxy_fn authorizer_fn local_gateway tests tools bench
+	$(BIN)/mypy proxy_fn authorizer_fn local_gateway tests tools bench demo_backend
 
 validate: venv $(CHECKOV_STAMP)
 	$(BIN)/sam validate --lint
@@ -73,3 +73,7 @@ test-long: venv
 ## Side-by-side measurements on 127.0.0.1 (not part of `make test`); results table in the README.
 bench: venv
 	$(BIN)/python -m bench.run
+
+## Copy demo_backend/server.py into the demo instance's user data in template.yaml.
+demo-userdata: venv
+	$(BIN)/python -m tools.sync_demo_userdata

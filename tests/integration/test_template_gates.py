@@ -26,6 +26,12 @@ VARIANTS = {
     },
     "iam+keys+allowlist": {"AuthMode": "IAM", "ApiKeyRequired": "true", "AllowedSourceCidrs": "203.0.113.0/24"},
     "none+keys": {"AuthMode": "NONE", "ApiKeyRequired": "true"},
+    "own-backend+alarm-email": {
+        "BackendUrl": "http://10.0.1.25:8080",
+        "SubnetIds": "subnet-0123456789abcdef0,subnet-0123456789abcdef1",
+        "SecurityGroupIds": "sg-0123456789abcdef0",
+        "AlarmEmail": "ops@example.com",
+    },
 }
 
 
@@ -75,7 +81,7 @@ def test_every_variant_lints_clean(variant: str) -> None:
 def test_sams_translator_accepts_every_variant(variant: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
     settings: dict[str, Any] = dict(VARIANTS[variant])
-    for name in ("CognitoScopes", "AllowedSourceCidrs"):
+    for name in ("CognitoScopes", "AllowedSourceCidrs", "SubnetIds", "SecurityGroupIds"):
         if name in settings:
             settings[name] = settings[name].split(",")
 
