@@ -8,6 +8,7 @@ class ProxyError(Exception):
 
     status: HTTPStatus = HTTPStatus.BAD_GATEWAY
     kind: str = "proxy_error"
+    metric: str = "ProxyError"  # the CloudWatch metric that counts it
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -17,18 +18,22 @@ class ProxyError(Exception):
 class MalformedEvent(ProxyError):
     status = HTTPStatus.BAD_REQUEST
     kind = "malformed_event"
+    metric = "MalformedEvent"
 
 
 class BackendUnreachable(ProxyError):
     status = HTTPStatus.BAD_GATEWAY
     kind = "backend_unreachable"
+    metric = "BackendUnreachable"
 
 
 class BackendTimeout(ProxyError):
     status = HTTPStatus.GATEWAY_TIMEOUT
     kind = "backend_timeout"
+    metric = "BackendTimeout"
 
 
 class BackendResponseTooLarge(ProxyError):
     status = HTTPStatus.BAD_GATEWAY
     kind = "response_too_large"
+    metric = "BackendResponseTooLarge"

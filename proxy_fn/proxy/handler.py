@@ -14,6 +14,7 @@ from proxy.config import load_config
 from proxy.errors import ProxyError
 from proxy.event import parse_event
 from proxy.response import LAMBDA_RESPONSE_LIMIT_BYTES, LambdaResponse, error_response, to_lambda_response
+from proxy.telemetry import backend_call, metrics, record_backend_answer, record_failure, traced
 from proxy.upstream import build_upstream_request
 
 logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "private-api-proxy"))
@@ -22,8 +23,10 @@ CONFIG = load_config(os.environ)
 BACKEND = BackendClient(CONFIG, max_body_bytes=LAMBDA_RESPONSE_LIMIT_BYTES)
 
 
+@traced
 # log_event=False wins over POWERTOOLS_LOGGER_LOG_EVENT: the event carries Authorization and Cookie headers.
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
+@metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> LambdaResponse:
     request_id = context.aws_request_id
     started = time.perf_counter()
@@ -31,11 +34,17 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> LambdaRespo
         request = parse_event(event)
         request_id = request.request_id or request_id
         upstream = build_upstream_request(request, CONFIG.backend)
-        response = to_lambda_response(BACKEND.send(upstream), CONFIG.cors_allow_origin)
+        with backend_call(upstream.method) as record_status:
+            backend_response = BACKEND.send(upstream)
+            record_status(backend_response.status)
+        record_backend_answer(backend_response.status, (time.perf_counter() - started) * 1000)
+        response = to_lambda_response(backend_response, CONFIG.cors_allow_origin)
     except ProxyError as error:
+        record_failure(error.metric)
         logger.warning(error.message, extra={"failure": error.kind, "status": int(error.status)})
         return error_response(error.status, error.message, request_id)
     except Exception:
+        record_failure("ProxyInternalError")
         logger.exception("unexpected failure while proxying")
         return error_response(HTTPStatus.INTERNAL_SERVER_ERROR, "internal error in the proxy", request_id)
     logger.info(

@@ -86,7 +86,10 @@ def test_the_built_function_answers_an_event_with_only_its_packaged_dependencies
 @pytest.mark.build
 @pytest.mark.parametrize(
     ("function", "dependencies"),
-    [("ProxyFunction", {"aws_lambda_powertools", "urllib3"}), ("AuthorizerFunction", {"aws_lambda_powertools"})],
+    [
+        ("ProxyFunction", {"aws_lambda_powertools", "urllib3", "aws_xray_sdk", "wrapt"}),
+        ("AuthorizerFunction", {"aws_lambda_powertools"}),
+    ],
 )
 def test_each_package_ships_its_pinned_dependencies_and_nothing_the_runtime_has(
     built_function: Path, function: str, dependencies: set[str]
