@@ -188,8 +188,9 @@ def _handler_for(gateway: LocalGateway) -> type[BaseHTTPRequestHandler]:
             else:
                 request = MethodRequest(request.method, path, request.query, request.headers, body, request.source_ip)
                 response = gateway.handle(request, request_id)
-            self._write(response)
+            # Logged before the answer goes out, so a client that has its answer also finds its log line.
             gateway.log_access(request, response, started)
+            self._write(response)
 
         def _gateway_headers(self) -> list[tuple[str, str]]:
             """The client's headers with the X-Forwarded-* ones API Gateway sets in front of the integration."""
