@@ -9,7 +9,7 @@ CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 CHECKOV_VERSION := 3.3.30
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: venv test unit integration lint typecheck validate build clean events local load test-long bench demo-userdata
+.PHONY: venv test unit integration lint typecheck validate build clean events local load test-long bench demo-userdata e2e
 
 venv: $(STAMP)
 
@@ -77,3 +77,7 @@ bench: venv
 ## Copy demo_backend/server.py into the demo instance's user data in template.yaml.
 demo-userdata: venv
 	$(BIN)/python -m tools.sync_demo_userdata
+
+## Against a deployed stack: STACK_NAME=<stack> make e2e (AWS credentials for its account and region).
+e2e: venv
+	$(BIN)/pytest tests/e2e -m e2e -v

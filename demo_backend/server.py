@@ -3,7 +3,7 @@
 The demo VPC has no route to the internet, so nothing can be installed on the instance; this stdlib-only server
 is written to it by the instance's user data (template.yaml, kept identical by a test) and run by systemd.
 Endpoints: /anything[/...], /get /post /put /patch /delete, /headers, /status/<code>, /bytes/<n>[?seed=],
-/delay/<seconds> (at most 10), /cookies, /cookies/set?name=value, /redirect-to?url=...[&status_code=].
+/delay/<seconds> (at most 30), /cookies, /cookies/set?name=value, /redirect-to?url=...[&status_code=].
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ class Handler(BaseHTTPRequestHandler):
                 bytes(generator.randrange(256) for _ in range(size)),
             )
         elif path.startswith("/delay/"):
-            time.sleep(min(float(path.rsplit("/", 1)[1]), 10.0))
+            time.sleep(min(float(path.rsplit("/", 1)[1]), 30.0))
             self._json(200, self._echo(query, body))
         elif path == "/cookies":
             cookies = dict(

@@ -41,3 +41,18 @@ def test_sam_local_start_api_mounts_every_method_on_root_and_proxy_paths() -> No
 def test_without_the_override_sam_cli_drops_the_vtl_routes() -> None:
     """Why the override exists: SAM CLI ignores `aws` (non-proxy) integrations in DefinitionBody."""
     assert mounted_routes({}) == {}
+
+
+@pytest.mark.parametrize("environment", ["dev", "prod"])
+def test_each_samconfig_environment_sets_real_parameters_to_allowed_values(environment: str) -> None:
+    from local_gateway.sam_template import load_template
+
+    config = SamConfig(str(PROJECT_ROOT))
+    deploy = config.get_all(["deploy"], section="parameters", env=environment)
+    overrides: dict[str, str] = CfnParameterOverridesType().convert(deploy["parameter_overrides"], None, None)
+    parameters = load_template()["Parameters"]
+
+    assert config.get_all(["deploy"], section="parameters", env=environment)["stack_name"].endswith(environment)
+    for name, value in overrides.items():
+        assert name in parameters, name
+        assert value in [str(allowed) for allowed in parameters[name].get("AllowedValues", [value])], (name, value)
