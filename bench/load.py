@@ -56,7 +56,7 @@ class LocalStack:
     """`python -m local_gateway` as a user runs it, with its own demo backend, stopped with Ctrl-C."""
 
     def __init__(self) -> None:
-        self.port, self.demo_port = _free_port(), _free_port()
+        self.port, self.demo_port = free_loopback_port(), free_loopback_port()
         environment = {name: value for name, value in os.environ.items() if not name.startswith(("BACKEND_", "AUTH_"))}
         environment |= {"PYTHONUNBUFFERED": "1", "LOCAL_AUTH_TOKENS": _token_store()}
         self.process = subprocess.Popen(  # noqa: S603 - our interpreter, fixed arguments
@@ -137,7 +137,8 @@ def _token_store() -> str:
     return json.dumps({"load": [hash_token(LOAD_TOKEN)]})
 
 
-def _free_port() -> int:
+def free_loopback_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])

@@ -11,7 +11,6 @@
 import base64
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -28,6 +27,7 @@ sys.path[:0] = [str(PROJECT_ROOT / "proxy_fn"), str(PROJECT_ROOT / "authorizer_f
 import urllib3
 
 from bench.backend import text_body
+from bench.load import free_loopback_port
 
 SIZES = {"1 KB": 1024, "100 KB": 100 * 1024, "5 MB": 5 * 1024 * 1024}
 REPETITIONS = {"1 KB": 2000, "100 KB": 500, "5 MB": 20}
@@ -80,9 +80,7 @@ class Backend:
     """bench.backend in its own process, as the private service is a separate machine."""
 
     def __init__(self) -> None:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
+        port = free_loopback_port()
         command = [sys.executable, "-m", "bench.backend", "--port", str(port)]
         self._process = subprocess.Popen(command, cwd=PROJECT_ROOT)  # noqa: S603 - our interpreter, fixed arguments
         self.url = f"http://127.0.0.1:{port}"

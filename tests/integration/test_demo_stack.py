@@ -13,6 +13,7 @@ from urllib.parse import unquote
 import pytest
 import urllib3
 
+from bench.load import free_loopback_port
 from local_gateway.demo_backend import make_demo_backend, start_in_thread
 from local_gateway.sam_template import TEMPLATE_PATH, load_template
 from tests.support.cfn import ResolvedTemplate
@@ -46,12 +47,6 @@ def _python39() -> str:
     pytest.fail("a Python 3.9 is needed to run the demo backend as Amazon Linux 2023 does (pyenv install 3.9)")
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="module", params=["demo-stack backend (Python 3.9)", "httpbin (make local)"])
 def backend_url(request: pytest.FixtureRequest) -> Iterator[str]:
     if request.param.startswith("httpbin"):
@@ -60,7 +55,7 @@ def backend_url(request: pytest.FixtureRequest) -> Iterator[str]:
         yield f"http://127.0.0.1:{server.server_port}"
         server.shutdown()
         return
-    port = _free_port()
+    port = free_loopback_port()
     process = subprocess.Popen([_python39(), str(SERVER), "--port", str(port), "--host", "127.0.0.1"])
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:

@@ -20,6 +20,7 @@ import pytest
 import urllib3
 
 from authorizer.tokens import hash_token
+from bench.load import free_loopback_port
 from local_gateway.demo_backend import make_demo_backend, start_in_thread
 from local_gateway.lambda_runtime import invoker, lambda_context
 from local_gateway.local_tokens import LocalTokenStore
@@ -201,12 +202,6 @@ def test_every_request_writes_one_access_log_line(local_api: LocalApi) -> None:
     ]
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def _start_cli(*arguments: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "local_gateway", *arguments],
@@ -235,7 +230,7 @@ def _wait_for_banner(process: subprocess.Popen[str]) -> list[str]:
 
 
 def test_ctrl_c_stops_the_gateway_and_the_demo_backend() -> None:
-    port, demo_port = _free_port(), _free_port()
+    port, demo_port = free_loopback_port(), free_loopback_port()
     process = _start_cli("--port", str(port), "--demo-port", str(demo_port))
     try:
         banner = _wait_for_banner(process)
@@ -283,7 +278,7 @@ def _readme_quick_start_curls() -> list[tuple[str, int]]:
 def test_the_readme_quick_start_works_as_written() -> None:
     curls = _readme_quick_start_curls()
     assert len(curls) >= 8
-    port, demo_port = _free_port(), _free_port()
+    port, demo_port = free_loopback_port(), free_loopback_port()
     process = _start_cli("--port", str(port), "--demo-port", str(demo_port))
     try:
         banner = _wait_for_banner(process)
