@@ -9,6 +9,7 @@
 """
 
 import base64
+import contextlib
 import json
 import os
 import statistics
@@ -112,13 +113,17 @@ def main() -> int:
             assert result["statusCode"] in (200, 204), result["statusCode"]
             return result
 
-        print(_overhead_table(backend.url, invoke))
-        print(_chain_table(invoke))
-        print(_memory_table(invoke))
-        print(_connections_line(backend, invoke))
+        # The handler writes one metrics line (EMF) per invocation, as to Lambda's log; it is measured, not shown.
+        with open(os.devnull, "w") as lambda_log, contextlib.redirect_stdout(lambda_log):
+            tables = [
+                _overhead_table(backend.url, invoke),
+                _chain_table(invoke),
+                _memory_table(invoke),
+                _connections_line(backend, invoke),
+            ]
     finally:
         backend.stop()
-    print(_cold_start_table())
+    print("\n".join([*tables, _cold_start_table()]))
     return 0
 
 
