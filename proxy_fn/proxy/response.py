@@ -43,7 +43,7 @@ def to_lambda_response(backend_response: BackendResponse, cors_allow_origin: str
         name: values[0] if name.lower() == "set-cookie" else ", ".join(values)
         for name, values in multi_value_headers.items()
     }
-    text = _as_text(backend_response.body, headers)
+    text = _as_text(backend_response.body, grouped)
     response: LambdaResponse = {
         "statusCode": backend_response.status,
         "headers": headers,
@@ -77,12 +77,18 @@ def error_response(status: HTTPStatus, message: str, request_id: str) -> LambdaR
     }
 
 
-def _as_text(body: bytes, headers: dict[str, str]) -> str | None:
-    """Text only when it is declared text, not content-encoded, and valid UTF-8; anything else goes as base64."""
-    lowered = {name.lower(): value for name, value in headers.items()}
-    media_type = lowered.get("content-type", "").split(";", 1)[0].strip().lower()
+def _as_text(body: bytes, grouped: dict[str, tuple[str, list[str]]]) -> str | None:
+    """Text only when it is declared text, not content-encoded, and valid UTF-8; anything else goes as base64.
+
+    `grouped` maps each lower-cased header name to (name as sent, values).
+    """
+
+    def first(name: str, default: str) -> str:
+        return grouped[name][1][0] if name in grouped else default
+
+    media_type = first("content-type", "").split(";", 1)[0].strip().lower()
     declared_text = media_type.startswith(_TEXT_TYPES) or media_type.endswith(_TEXT_SUFFIXES)
-    if not declared_text or lowered.get("content-encoding", "identity").lower() != "identity":
+    if not declared_text or first("content-encoding", "identity").lower() != "identity":
         return None
     try:
         return body.decode("utf-8")
