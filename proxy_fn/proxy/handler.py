@@ -35,9 +35,10 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> LambdaRespo
         request_id = request.request_id or request_id
         upstream = build_upstream_request(request, CONFIG.backend)
         with backend_call(upstream.method) as record_status:
+            sent = time.perf_counter()
             backend_response = BACKEND.send(upstream)
             record_status(backend_response.status)
-        record_backend_answer(backend_response.status, (time.perf_counter() - started) * 1000)
+        record_backend_answer(backend_response.status, (time.perf_counter() - sent) * 1000)
         response = to_lambda_response(backend_response, CONFIG.cors_allow_origin)
     except ProxyError as error:
         record_failure(error.metric)
