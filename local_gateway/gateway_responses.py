@@ -1,16 +1,31 @@
 """API Gateway's own refusals, rendered from template.yaml's x-amazon-apigateway-gateway-responses."""
 
 import json
+from dataclasses import dataclass
 from http import HTTPStatus
 
-from local_gateway.integration import MethodResponse
 from local_gateway.vtl import Input, render
+
+
+@dataclass(frozen=True)
+class MethodResponse:
+    """What the client gets back."""
+
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+    request_id: str
+
+    def header(self, name: str) -> str | None:
+        return next((value for key, value in self.headers if key.lower() == name.lower()), None)
+
 
 # The gateway response type API Gateway uses for each refusal it makes itself, and the message it shows.
 REFUSALS: dict[str, tuple[HTTPStatus, str]] = {
     "UNAUTHORIZED": (HTTPStatus.UNAUTHORIZED, "Unauthorized"),
     "ACCESS_DENIED": (HTTPStatus.FORBIDDEN, "User is not authorized to access this resource"),
     "REQUEST_TOO_LARGE": (HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "Request Too Long"),
+    "UNSUPPORTED_MEDIA_TYPE": (HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "Unsupported Media Type"),
     "INTEGRATION_TIMEOUT": (HTTPStatus.GATEWAY_TIMEOUT, "Endpoint request timed out"),
     "DEFAULT_4XX": (HTTPStatus.BAD_REQUEST, "Bad request"),
     "DEFAULT_5XX": (HTTPStatus.INTERNAL_SERVER_ERROR, "Internal server error"),

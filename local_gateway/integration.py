@@ -15,8 +15,11 @@ from datetime import UTC, datetime
 from fnmatch import fnmatch
 from typing import Any
 
-from local_gateway.sam_template import ProxyIntegration
+from local_gateway.gateway_responses import GatewayResponses, MethodResponse
+from local_gateway.sam_template import ProxyIntegration, load_gateway_settings
 from local_gateway.vtl import Input, render
+
+__all__ = ["FunctionError", "IntegrationContext", "MethodRequest", "MethodResponse", "RestApiIntegration"]
 
 # Lambda's synchronous invocation payload limits, request and response.
 LAMBDA_PAYLOAD_LIMIT_BYTES = 6_291_456
@@ -43,17 +46,6 @@ class MethodRequest:
 
 
 @dataclass(frozen=True)
-class MethodResponse:
-    status: int
-    headers: list[tuple[str, str]]
-    body: bytes
-    request_id: str
-
-    def header(self, name: str) -> str | None:
-        return next((value for key, value in self.headers if key.lower() == name.lower()), None)
-
-
-@dataclass(frozen=True)
 class IntegrationContext:
     """Per-request values that only API Gateway knows."""
 
@@ -66,11 +58,20 @@ class IntegrationContext:
 
 
 class RestApiIntegration:
-    def __init__(self, api: ProxyIntegration, invoke: LambdaInvoker, stage: str, api_id: str = "local") -> None:
+    def __init__(
+        self,
+        api: ProxyIntegration,
+        invoke: LambdaInvoker,
+        stage: str,
+        api_id: str = "local",
+        responses: GatewayResponses | None = None,
+    ) -> None:
+        """`responses`: the refusals API Gateway makes itself; by default template.yaml's gateway responses."""
         self._api = api
         self._invoke = invoke
         self._stage = stage
         self._api_id = api_id
+        self._responses = responses or GatewayResponses(load_gateway_settings().gateway_response_templates, stage)
 
     def render_event(
         self, request: MethodRequest, context: IntegrationContext, authorizer: dict[str, Any] | None = None
@@ -82,7 +83,7 @@ class RestApiIntegration:
         content_type = _media_type(_last(request.headers, "content-type") or DEFAULT_CONTENT_TYPE)
         template = self._api.request_templates.get(content_type)
         if template is None:
-            return _gateway_error(415, "Unsupported Media Type", context.request_id)
+            return self._responses.refuse("UNSUPPORTED_MEDIA_TYPE", context.request_id)
         resource, path_parameters = _match_resource(request.path)
         template_input = Input(
             body=self._template_body(request.body, content_type),
@@ -104,11 +105,11 @@ class RestApiIntegration:
         if isinstance(event_text, MethodResponse):
             return event_text
         if len(event_text.encode("utf-8")) > LAMBDA_PAYLOAD_LIMIT_BYTES:
-            return _gateway_error(413, "Request Entity Too Large", context.request_id)
+            return self._responses.refuse("REQUEST_TOO_LARGE", context.request_id)
         try:
             event = json.loads(event_text)
         except json.JSONDecodeError:
-            return _gateway_error(500, "Internal server error", context.request_id)
+            return self._responses.refuse("DEFAULT_5XX", context.request_id)
         try:
             result = self._invoke(event)
             output = json.dumps(result)
@@ -128,7 +129,7 @@ class RestApiIntegration:
             try:
                 body = base64.b64decode(rendered.output, validate=True)
             except binascii.Error:
-                return _gateway_error(500, "Internal server error", context.request_id)
+                return self._responses.refuse("DEFAULT_5XX", context.request_id)
         headers = list(rendered.header_overrides.items())
         return MethodResponse(rendered.status_override or 200, headers, body, context.request_id)
 
@@ -182,8 +183,3 @@ def _media_type(content_type: str) -> str:
 def _last(headers: list[tuple[str, str]], name: str) -> str | None:
     values = [value for key, value in headers if key.lower() == name]
     return values[-1] if values else None
-
-
-def _gateway_error(status: int, message: str, request_id: str) -> MethodResponse:
-    body = json.dumps({"message": message, "requestId": request_id}).encode("utf-8")
-    return MethodResponse(status, [("Content-Type", "application/json")], body, request_id)

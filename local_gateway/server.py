@@ -135,9 +135,10 @@ def build_gateway(
             cache_ttl_seconds=float(settings.parameters["AuthorizerCacheTtlSeconds"]),
             api_arn=f"arn:aws:execute-api:local:123456789012:local/{stage}",
         )
+    responses = GatewayResponses(settings.gateway_response_templates, stage)
     return LocalGateway(
-        RestApiIntegration(api, proxy, stage),
-        GatewayResponses(settings.gateway_response_templates, stage),
+        RestApiIntegration(api, proxy, stage, responses=responses),
+        responses,
         authorization,
         integration_timeout_seconds=api.timeout_ms / 1000,
         cors=CorsSettings(cors_allow_origin) if cors_allow_origin else None,
