@@ -5,6 +5,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from urllib.parse import urlsplit
 
 # API Gateway's default integration timeout is 29 s; the Lambda must answer before the gateway gives up.
@@ -13,6 +14,13 @@ DEFAULT_BACKEND_TIMEOUT_SECONDS = 20.0
 
 
 _ORIGIN = re.compile(r"\*|https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?")
+
+
+class IntegrationMode(StrEnum):
+    """How API Gateway hands requests over (template.yaml's IntegrationMode)."""
+
+    VTL = "VTL"  # mapping templates: the answer's body must be text, one value per header
+    PROXY = "PROXY"  # AWS_PROXY: binary bodies and every Set-Cookie
 
 
 class ConfigError(ValueError):
@@ -39,6 +47,7 @@ class ProxyConfig:
     timeout_seconds: float
     ca_bundle: str | None
     cors_allow_origin: str | None = None
+    integration_mode: IntegrationMode = IntegrationMode.VTL
 
 
 def parse_backend_url(value: str) -> BackendTarget:
@@ -97,6 +106,15 @@ def parse_cors_origin(value: str | None) -> str | None:
     return value.strip()
 
 
+def parse_integration_mode(value: str | None) -> IntegrationMode:
+    if value is None or not value.strip():
+        return IntegrationMode.VTL
+    try:
+        return IntegrationMode(value.strip().upper())
+    except ValueError:
+        raise ConfigError(f"INTEGRATION_MODE must be VTL or PROXY, got {value!r}") from None
+
+
 def load_config(environ: Mapping[str, str]) -> ProxyConfig:
     backend_url = environ.get("BACKEND_URL")
     if not backend_url:
@@ -106,4 +124,5 @@ def load_config(environ: Mapping[str, str]) -> ProxyConfig:
         timeout_seconds=parse_timeout(environ.get("BACKEND_TIMEOUT_SECONDS")),
         ca_bundle=parse_ca_bundle(environ.get("BACKEND_CA_BUNDLE")),
         cors_allow_origin=parse_cors_origin(environ.get("CORS_ALLOW_ORIGIN")),
+        integration_mode=parse_integration_mode(environ.get("INTEGRATION_MODE")),
     )

@@ -37,3 +37,11 @@ class BackendResponseTooLarge(ProxyError):
     status = HTTPStatus.BAD_GATEWAY
     kind = "response_too_large"
     metric = "BackendResponseTooLarge"
+
+
+class BodyNotText(ProxyError):
+    """A mapping-template response is text: bytes that are not UTF-8 cannot pass it unchanged."""
+
+    status = HTTPStatus.BAD_GATEWAY
+    kind = "body_not_text"
+    metric = "BodyNotText"

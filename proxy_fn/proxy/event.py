@@ -1,7 +1,6 @@
 """Reads the REST proxy (payload 1.0) event that the request template, `sam local` and AWS_PROXY all produce."""
 
 import base64
-import binascii
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -126,7 +125,7 @@ def _body(event: dict[str, Any]) -> bytes:
         return body.encode("utf-8", "surrogatepass")
     try:
         return base64.b64decode(body, validate=True)
-    except binascii.Error:
+    except ValueError:  # binascii.Error, or a character outside ASCII
         raise MalformedEvent("body is marked isBase64Encoded but is not valid base64") from None
 
 

@@ -10,11 +10,24 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from proxy.backend import BackendClient
-from proxy.config import load_config
+from proxy.config import IntegrationMode, load_config
 from proxy.errors import ProxyError
 from proxy.event import parse_event
-from proxy.response import LAMBDA_RESPONSE_LIMIT_BYTES, LambdaResponse, error_response, to_lambda_response
-from proxy.telemetry import backend_call, metrics, record_backend_answer, record_failure, traced
+from proxy.response import (
+    LAMBDA_RESPONSE_LIMIT_BYTES,
+    LambdaResponse,
+    error_response,
+    set_cookie_values,
+    to_lambda_response,
+)
+from proxy.telemetry import (
+    backend_call,
+    metrics,
+    record_backend_answer,
+    record_dropped_cookies,
+    record_failure,
+    traced,
+)
 from proxy.upstream import build_upstream_request
 
 logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "private-api-proxy"))
@@ -33,13 +46,16 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> LambdaRespo
     try:
         request = parse_event(event)
         request_id = request.request_id or request_id
-        upstream = build_upstream_request(request, CONFIG.backend)
+        mapping_templates = CONFIG.integration_mode is IntegrationMode.VTL
+        upstream = build_upstream_request(request, CONFIG.backend, text_only=mapping_templates)
         with backend_call(upstream.method) as record_status:
             sent = time.perf_counter()
             backend_response = BACKEND.send(upstream)
             record_status(backend_response.status)
         record_backend_answer(backend_response.status, (time.perf_counter() - sent) * 1000)
-        response = to_lambda_response(backend_response, CONFIG.cors_allow_origin)
+        response = to_lambda_response(backend_response, CONFIG.cors_allow_origin, text_only=mapping_templates)
+        if mapping_templates:
+            _report_dropped_cookies(response)
     except ProxyError as error:
         record_failure(error.metric)
         logger.warning(error.message, extra={"failure": error.kind, "status": int(error.status)})
@@ -57,3 +73,18 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> LambdaRespo
         },
     )
     return response
+
+
+def _report_dropped_cookies(response: LambdaResponse) -> None:
+    """A mapping-template response carries one value per header: only the first Set-Cookie reaches the client."""
+    cookies = set_cookie_values(response)
+    if len(cookies) > 1:
+        record_dropped_cookies(len(cookies) - 1)
+        logger.warning(
+            "Set-Cookie headers beyond the first were dropped (IntegrationMode=PROXY returns every one)",
+            extra={"dropped_set_cookie": len(cookies) - 1, "cookie_names": [_cookie_name(c) for c in cookies[1:]]},
+        )
+
+
+def _cookie_name(cookie: str) -> str:
+    return cookie.split("=", 1)[0].strip()[:64]

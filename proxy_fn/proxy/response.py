@@ -1,4 +1,4 @@
-"""Shapes the Lambda answer in the REST proxy response format that the response template and `sam local` read."""
+"""Shapes the Lambda answer in the REST proxy response format that the response template and AWS_PROXY read."""
 
 import base64
 import json
@@ -6,29 +6,30 @@ from http import HTTPStatus
 from typing import Any
 
 from proxy.backend import BackendResponse
-from proxy.errors import BackendResponseTooLarge
+from proxy.errors import BackendResponseTooLarge, BodyNotText
 from proxy.upstream import HOP_BY_HOP
 
 # Lambda's synchronous response payload limit (6 MB), counted on the serialised JSON.
 LAMBDA_RESPONSE_LIMIT_BYTES = 6_291_556
 # API Gateway sets its own Content-Length; the backend's would be wrong after any re-encoding.
 _NOT_RETURNED = HOP_BY_HOP | {"content-length"}
-_TEXT_TYPES = (
-    "text/",
-    "application/json",
-    "application/xml",
-    "application/javascript",
-    "application/x-www-form",
-)
-_TEXT_SUFFIXES = ("+json", "+xml")
+# The one header whose values cannot be joined into one line (RFC 9110 5.3, RFC 6265 3).
+_SET_COOKIE = "set-cookie"
 
 LambdaResponse = dict[str, Any]
 
 
-def to_lambda_response(backend_response: BackendResponse, cors_allow_origin: str | None = None) -> LambdaResponse:
-    """`headers` has one value per name (cookies: the first), `multiValueHeaders` every value.
+def to_lambda_response(
+    backend_response: BackendResponse, cors_allow_origin: str | None = None, *, text_only: bool = False
+) -> LambdaResponse:
+    """The REST proxy answer that both the response template and AWS_PROXY read.
 
-    With CORS on, the configured origin is added unless the backend answered CORS itself.
+    Each header name is in exactly one map: `multiValueHeaders` holds a Set-Cookie sent more than once, `headers`
+    everything else, with repeated values joined by ", " (RFC 9110 5.3). AWS merges the two maps and LocalStack
+    repeats a value named in both, so only disjoint maps mean the same to both. The body is text whenever its
+    bytes are UTF-8, whatever the Content-Type, and base64 otherwise; `text_only` (mapping templates, which
+    cannot return other bytes) refuses the latter. With CORS on, the configured origin is added unless the
+    backend answered CORS itself.
     """
     grouped: dict[str, tuple[str, list[str]]] = {}
     for name, value in backend_response.headers:
@@ -38,25 +39,32 @@ def to_lambda_response(backend_response: BackendResponse, cors_allow_origin: str
         grouped["access-control-allow-origin"] = ("Access-Control-Allow-Origin", [cors_allow_origin])
         if cors_allow_origin != "*":
             grouped.setdefault("vary", ("Vary", []))[1].append("Origin")
-    multi_value_headers = dict(grouped.values())
-    headers = {
-        name: values[0] if name.lower() == "set-cookie" else ", ".join(values)
-        for name, values in multi_value_headers.items()
-    }
-    text = _as_text(backend_response.body, grouped)
+    headers: dict[str, str] = {}
+    multi_value_headers: dict[str, list[str]] = {}
+    for key, (name, values) in grouped.items():
+        if key == _SET_COOKIE and len(values) > 1:
+            multi_value_headers[name] = values
+        else:
+            headers[name] = ", ".join(values)
+    try:
+        body, is_base64 = backend_response.body.decode("utf-8"), False
+    except UnicodeDecodeError:
+        if text_only:
+            raise BodyNotText(_not_text_message(grouped)) from None
+        body, is_base64 = base64.b64encode(backend_response.body).decode("ascii"), True
     response: LambdaResponse = {
         "statusCode": backend_response.status,
         "headers": headers,
         "multiValueHeaders": multi_value_headers,
-        "body": text if text is not None else base64.b64encode(backend_response.body).decode("ascii"),
-        "isBase64Encoded": text is None,
+        "body": body,
+        "isBase64Encoded": is_base64,
     }
     header_characters = sum(len(name) + len(value) for name, value in backend_response.headers)
-    if 6 * (len(backend_response.body) + 2 * header_characters) + 1024 <= LAMBDA_RESPONSE_LIMIT_BYTES:
-        return response  # fits even if every character became a six-character escape (headers appear twice)
+    if 6 * (len(backend_response.body) + header_characters) + 1024 <= LAMBDA_RESPONSE_LIMIT_BYTES:
+        return response  # fits even if every character became a six-character escape
     envelope = {key: value for key, value in response.items() if key != "body"}
     budget = LAMBDA_RESPONSE_LIMIT_BYTES - len(json.dumps(envelope)) - 16
-    fits = _text_fits(backend_response.body, budget) if text is not None else len(response["body"]) + 2 <= budget
+    fits = len(body) + 2 <= budget if is_base64 else _text_fits(backend_response.body, budget)
     if not fits:
         raise BackendResponseTooLarge(
             f"the backend response ({len(backend_response.body):,} bytes) is larger than the "
@@ -65,35 +73,30 @@ def to_lambda_response(backend_response: BackendResponse, cors_allow_origin: str
     return response
 
 
+def set_cookie_values(response: LambdaResponse) -> list[str]:
+    """Every Set-Cookie value of an answer, whichever map holds them."""
+    for name, values in response["multiValueHeaders"].items():
+        if name.lower() == _SET_COOKIE:
+            return list(values)
+    return [value for name, value in response["headers"].items() if name.lower() == _SET_COOKIE]
+
+
 def error_response(status: HTTPStatus, message: str, request_id: str) -> LambdaResponse:
-    body = json.dumps({"message": message, "requestId": request_id})
-    headers = {"Content-Type": "application/json"}
     return {
         "statusCode": int(status),
-        "headers": headers,
-        "multiValueHeaders": {name: [value] for name, value in headers.items()},
-        "body": body,
+        "headers": {"Content-Type": "application/json"},
+        "multiValueHeaders": {},
+        "body": json.dumps({"message": message, "requestId": request_id}),
         "isBase64Encoded": False,
     }
 
 
-def _as_text(body: bytes, grouped: dict[str, tuple[str, list[str]]]) -> str | None:
-    """Text only when it is declared text, not content-encoded, and valid UTF-8; anything else goes as base64.
-
-    `grouped` maps each lower-cased header name to (name as sent, values).
-    """
-
-    def first(name: str, default: str) -> str:
-        return grouped[name][1][0] if name in grouped else default
-
-    media_type = first("content-type", "").split(";", 1)[0].strip().lower()
-    declared_text = media_type.startswith(_TEXT_TYPES) or media_type.endswith(_TEXT_SUFFIXES)
-    if not declared_text or first("content-encoding", "identity").lower() != "identity":
-        return None
-    try:
-        return body.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
+def _not_text_message(grouped: dict[str, tuple[str, list[str]]]) -> str:
+    content_type = grouped["content-type"][1][0] if "content-type" in grouped else "none"
+    return (
+        f"the backend answered with a body that is not UTF-8 text (Content-Type: {content_type}), which a "
+        "mapping-template integration cannot return unchanged; deploy with IntegrationMode=PROXY for binary bodies"
+    )
 
 
 # What json.dumps escapes in ASCII text: these become two characters (\" \n ...), the rest six (\u0001).

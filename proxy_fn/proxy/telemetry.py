@@ -53,3 +53,7 @@ def record_backend_answer(status: int, latency_ms: float) -> None:
 
 def record_failure(metric_name: str) -> None:
     metrics.add_metric(name=metric_name, unit=MetricUnit.Count, value=1)
+
+
+def record_dropped_cookies(count: int) -> None:
+    metrics.add_metric(name="DroppedSetCookie", unit=MetricUnit.Count, value=count)

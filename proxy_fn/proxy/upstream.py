@@ -34,6 +34,8 @@ PROXY_OWNED = frozenset(
         "x-authenticated-client",
     }
 )
+# Mapping templates return text only: a compressed answer could not pass, so the backend is asked for none.
+IDENTITY_ENCODING = ("Accept-Encoding", "identity")
 REQUEST_ID_HEADER = "X-Request-Id"
 CALLER_HEADER = "X-Authenticated-Client"
 
@@ -50,30 +52,35 @@ class UpstreamRequest:
     body: bytes
 
 
-def build_upstream_request(request: ClientRequest, backend: BackendTarget) -> UpstreamRequest:
+def build_upstream_request(
+    request: ClientRequest, backend: BackendTarget, *, text_only: bool = False
+) -> UpstreamRequest:
+    """`text_only`: the answer must be text (mapping templates), so the backend is asked not to compress it."""
     target = backend.base_path + quote(request.path, safe=_PATH_SAFE)
     if request.query:
         target += "?" + urlencode(request.query, quote_via=quote, safe="")
     return UpstreamRequest(
         method=request.method,
         target=target,
-        headers=_forwarded_headers(request, backend),
+        headers=_forwarded_headers(request, backend, text_only),
         body=request.body,
     )
 
 
-def _forwarded_headers(request: ClientRequest, backend: BackendTarget) -> list[tuple[str, str]]:
+def _forwarded_headers(request: ClientRequest, backend: BackendTarget, text_only: bool) -> list[tuple[str, str]]:
     connection_listed = {
         token.strip().lower()
         for name, value in request.headers
         if name.lower() == "connection"
         for token in value.split(",")
     }
-    dropped = HOP_BY_HOP | PROXY_OWNED | connection_listed
+    dropped = HOP_BY_HOP | PROXY_OWNED | connection_listed | ({"accept-encoding"} if text_only else set())
     client_value = _first_values(request.headers)
 
     headers = [(name, _wire(value)) for name, value in request.headers if name.lower() not in dropped]
     headers.append(("Host", backend.host_header))
+    if text_only:
+        headers.append(IDENTITY_ENCODING)
     forwarded_for = _forwarded_for(client_value.get("x-forwarded-for"), request.source_ip)
     if forwarded_for:
         headers.append(("X-Forwarded-For", forwarded_for))

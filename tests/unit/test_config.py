@@ -2,7 +2,7 @@
 
 import pytest
 
-from proxy.config import BackendTarget, ConfigError, load_config, parse_backend_url
+from proxy.config import BackendTarget, ConfigError, IntegrationMode, load_config, parse_backend_url
 
 
 @pytest.mark.parametrize(
@@ -53,6 +53,7 @@ def test_the_host_header_names_the_backend(target: BackendTarget, host_header: s
             {"BACKEND_URL": "http://a", "BACKEND_CA_BUNDLE": "/no/such.pem"},
             "BACKEND_CA_BUNDLE names no readable file",
         ),
+        ({"BACKEND_URL": "http://a", "INTEGRATION_MODE": "HTTP_PROXY"}, "INTEGRATION_MODE must be VTL or PROXY"),
     ],
 )
 def test_bad_settings_fail_with_a_message_naming_the_variable(environ: dict[str, str], message: str) -> None:
@@ -62,3 +63,12 @@ def test_bad_settings_fail_with_a_message_naming_the_variable(environ: dict[str,
 
 def test_the_default_timeout_is_well_inside_api_gateways_29_seconds() -> None:
     assert load_config({"BACKEND_URL": "http://a"}).timeout_seconds == 20.0
+
+
+@pytest.mark.parametrize(
+    ("value", "mode"), [(None, IntegrationMode.VTL), ("VTL", IntegrationMode.VTL), ("proxy", IntegrationMode.PROXY)]
+)
+def test_the_integration_mode_defaults_to_mapping_templates(value: str | None, mode: IntegrationMode) -> None:
+    environ = {"BACKEND_URL": "http://a"} | ({"INTEGRATION_MODE": value} if value else {})
+
+    assert load_config(environ).integration_mode is mode

@@ -6,11 +6,13 @@ import json
 import pytest
 
 from proxy.backend import BackendResponse
-from proxy.errors import BackendResponseTooLarge
-from proxy.response import to_lambda_response
+from proxy.errors import BackendResponseTooLarge, BodyNotText
+from proxy.response import set_cookie_values, to_lambda_response
 
 
-def test_repeated_headers_are_kept_and_hop_by_hop_ones_dropped() -> None:
+def test_each_header_name_is_in_exactly_one_map() -> None:
+    """AWS merges headers and multiValueHeaders and LocalStack repeats a value named in both: only disjoint maps
+    mean the same to both. Several cookies need the multi-value map; other repeats join into one line."""
     response = to_lambda_response(
         BackendResponse(
             200,
@@ -19,6 +21,7 @@ def test_repeated_headers_are_kept_and_hop_by_hop_ones_dropped() -> None:
                 ("set-cookie", "b=2"),
                 ("Vary", "Accept"),
                 ("Vary", "Accept-Encoding"),
+                ("ETag", '"v1"'),
                 ("Connection", "keep-alive"),
                 ("Transfer-Encoding", "chunked"),
                 ("Content-Length", "3"),
@@ -27,33 +30,53 @@ def test_repeated_headers_are_kept_and_hop_by_hop_ones_dropped() -> None:
         )
     )
 
-    assert response["multiValueHeaders"] == {
-        "Set-Cookie": ["a=1", "b=2"],
-        "Vary": ["Accept", "Accept-Encoding"],
-    }
-    assert response["headers"] == {"Set-Cookie": "a=1", "Vary": "Accept, Accept-Encoding"}
+    assert response["multiValueHeaders"] == {"Set-Cookie": ["a=1", "b=2"]}
+    assert response["headers"] == {"Vary": "Accept, Accept-Encoding", "ETag": '"v1"'}
+    assert not response["headers"].keys() & response["multiValueHeaders"].keys()
+    assert set_cookie_values(response) == ["a=1", "b=2"]
+
+
+def test_a_single_cookie_is_an_ordinary_header() -> None:
+    response = to_lambda_response(BackendResponse(200, [("Set-Cookie", "a=1; Path=/")], b""))
+
+    assert (response["headers"], response["multiValueHeaders"]) == ({"Set-Cookie": "a=1; Path=/"}, {})
+    assert set_cookie_values(response) == ["a=1; Path=/"]
 
 
 @pytest.mark.parametrize(
-    ("content_type", "body", "as_text"),
+    ("content_type", "body"),
     [
-        ("application/json; charset=utf-8", '{"é": 1}'.encode(), True),
-        ("text/csv", b"a,b\n1,2\n", True),
-        ("application/vnd.api+json", b"{}", True),
-        ("image/png", b"\x89PNG", False),
-        ("text/plain", b"\xff\xfe", False),
-        ("", b"hello", False),
+        ("application/json; charset=utf-8", '{"é": 1}'.encode()),
+        ("text/csv", b"a,b\n1,2\n"),
+        ("image/svg+xml", b"<svg/>"),
+        ("application/octet-stream", b"plain ascii, declared binary"),
+        ("", "no type, ünïcode".encode()),
+        ("text/plain", b""),
     ],
 )
-def test_declared_utf8_text_is_returned_as_text_and_everything_else_as_base64(
-    content_type: str, body: bytes, as_text: bool
-) -> None:
+def test_utf8_bytes_are_text_whatever_the_content_type(content_type: str, body: bytes) -> None:
     headers = [("Content-Type", content_type)] if content_type else []
-    response = to_lambda_response(BackendResponse(200, headers, body))
 
-    assert response["isBase64Encoded"] is not as_text
-    decoded = response["body"].encode() if as_text else base64.b64decode(response["body"])
-    assert decoded == body
+    for text_only in (False, True):
+        response = to_lambda_response(BackendResponse(200, headers, body), text_only=text_only)
+        assert response["isBase64Encoded"] is False
+        assert response["body"].encode("utf-8") == body
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [("image/png", b"\x89PNG\r\n\x1a\n"), ("text/plain", b"\xff\xfe latin-1 \xe9"), ("", bytes(range(256)))],
+)
+def test_bytes_that_are_not_utf8_are_base64_or_refused_where_only_text_passes(content_type: str, body: bytes) -> None:
+    headers = [("Content-Type", content_type)] if content_type else []
+
+    response = to_lambda_response(BackendResponse(200, headers, body))
+    assert response["isBase64Encoded"] is True
+    assert base64.b64decode(response["body"]) == body
+
+    with pytest.raises(BodyNotText, match="IntegrationMode=PROXY") as refused:
+        to_lambda_response(BackendResponse(200, headers, body), text_only=True)
+    assert f"Content-Type: {content_type or 'none'}" in refused.value.message
 
 
 def test_a_text_body_that_grows_past_6_mb_once_json_escaped_is_refused() -> None:
@@ -69,7 +92,7 @@ def test_cors_adds_the_configured_origin_unless_the_backend_answered_cors_itself
 
     with_origin = to_lambda_response(plain, "https://app.example.com")
     assert with_origin["headers"]["Access-Control-Allow-Origin"] == "https://app.example.com"
-    assert with_origin["multiValueHeaders"]["Vary"] == ["Accept", "Origin"]
+    assert with_origin["headers"]["Vary"] == "Accept, Origin"
     assert to_lambda_response(plain, "*")["headers"] == {"Vary": "Accept", "Access-Control-Allow-Origin": "*"}
     assert to_lambda_response(own_cors, "*")["headers"] == {"Access-Control-Allow-Origin": "https://other.example"}
     assert "Access-Control-Allow-Origin" not in to_lambda_response(plain)["headers"]
