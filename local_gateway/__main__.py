@@ -1,6 +1,7 @@
 """`make local`: the whole request path on one machine, no Docker, no AWS account.
 
     python -m local_gateway [--port 3000] [--backend-url http://127.0.0.1:9000] [--auth-mode NONE|TOKEN]
+                            [--mode VTL|PROXY]
 
 Without --backend-url (or BACKEND_URL) it starts the demo backend (httpbin) on 127.0.0.1:8080 first.
 """
@@ -57,6 +58,13 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
         help="default: template.yaml's AuthMode (TOKEN); COGNITO and IAM need AWS",
     )
     parser.add_argument(
+        "--mode",
+        type=str.upper,
+        choices=["VTL", "PROXY"],
+        default=os.environ.get("MODE"),
+        help="template.yaml's IntegrationMode: VTL (mapping templates, the default) or PROXY (AWS_PROXY)",
+    )
+    parser.add_argument(
         "--tokens-file",
         type=Path,
         default=os.environ.get("LOCAL_TOKENS_FILE"),
@@ -90,15 +98,20 @@ def _serve(args: argparse.Namespace, backend_url: str) -> int:
     if auth_mode not in ("NONE", "TOKEN"):
         print(f"make local: AuthMode {auth_mode} needs AWS; use --auth-mode NONE or TOKEN", file=sys.stderr)
         return 2
+    mode = args.mode or defaults["IntegrationMode"]
     os.environ["BACKEND_URL"] = backend_url
+    os.environ["INTEGRATION_MODE"] = mode
     os.environ.setdefault("BACKEND_TIMEOUT_SECONDS", defaults["BackendTimeoutSeconds"])
     os.environ.setdefault("CORS_ALLOW_ORIGIN", defaults["CorsAllowOrigin"])
     from proxy import handler as proxy_handler  # noqa: PLC0415 - reads BACKEND_URL at import, like a cold start
 
     authorize, token = _token_authorizer(args, settings) if auth_mode == "TOKEN" else (None, None)
+    api = load_proxy_integration(
+        parameters={"IntegrationMode": mode, "CorsAllowOrigin": os.environ["CORS_ALLOW_ORIGIN"]}
+    )
     gateway = build_gateway(
         settings,
-        load_proxy_integration(),
+        api,
         invoker(proxy_handler.lambda_handler, "proxy"),
         authorize,
         cors_allow_origin=os.environ["CORS_ALLOW_ORIGIN"],
@@ -110,7 +123,7 @@ def _serve(args: argparse.Namespace, backend_url: str) -> int:
             f"make local: port {args.port} is not free ({error.strerror}); use PORT=<other> make local", file=sys.stderr
         )
         return 2
-    _banner(args.port, backend_url, auth_mode, token)
+    _banner(args.port, backend_url, auth_mode, mode, token)
     try:
         server.serve_forever(poll_interval=0.2)
     except KeyboardInterrupt:
@@ -146,9 +159,11 @@ def _token_authorizer(args: argparse.Namespace, settings: GatewaySettings) -> tu
     return authorize, token
 
 
-def _banner(port: int, backend_url: str, auth_mode: str, token: str | None) -> None:
+def _banner(port: int, backend_url: str, auth_mode: str, mode: str, token: str | None) -> None:
     url = f"http://127.0.0.1:{port}"
-    lines = [f"local API gateway on {url} -> {backend_url} (AuthMode {auth_mode}); Ctrl-C stops it"]
+    lines = [
+        f"local API gateway on {url} -> {backend_url} (IntegrationMode {mode}, AuthMode {auth_mode}); Ctrl-C stops it"
+    ]
     if token:
         lines.append(f"session token (client local-dev): {token}")
         lines.append(f'  curl -i -H "Authorization: Bearer {token}" {url}/anything')

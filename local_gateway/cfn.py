@@ -1,11 +1,15 @@
 """Resolves a CloudFormation template's conditions for given parameters, to inspect what a deployment creates.
 
-Covers what template.yaml uses: Ref to parameters, Fn::Join, Fn::Equals, Fn::Not, Condition, Fn::If and
-AWS::NoValue. Other intrinsics (Fn::Sub, Fn::GetAtt) are left as they are.
+Covers what template.yaml uses: Ref to parameters, Fn::Join, Fn::Equals, Fn::Not, Condition, Fn::If,
+AWS::NoValue, and Fn::Sub strings that name only parameters. Other intrinsics (Fn::GetAtt, a Fn::Sub naming a
+resource or pseudo parameter) are left as they are.
 """
 
+import re
 from collections.abc import Callable
 from typing import Any
+
+_SUB_VARIABLE = re.compile(r"\$\{([^}!]+)\}")
 
 _REMOVED = object()
 
@@ -56,6 +60,13 @@ class ResolvedTemplate:
         left, right = (self.resolve(side) for side in argument)
         return bool(left == right)
 
+    def _sub(self, argument: Any) -> Any:
+        if not isinstance(argument, str) or not all(
+            isinstance(self._parameters.get(name), str) for name in _SUB_VARIABLE.findall(argument)
+        ):
+            return _UNRESOLVED
+        return _SUB_VARIABLE.sub(lambda match: self._parameters[match.group(1)], argument)
+
     def _join(self, argument: list[Any]) -> str:
         separator, values = argument
         return str(separator).join(str(value) for value in self.resolve(values))
@@ -69,4 +80,5 @@ _INTRINSICS: dict[str, Callable[[ResolvedTemplate, Any], Any]] = {
     "Fn::Equals": ResolvedTemplate._equals,
     "Fn::Not": lambda template, argument: not template.resolve(argument[0]),
     "Fn::Join": ResolvedTemplate._join,
+    "Fn::Sub": ResolvedTemplate._sub,
 }

@@ -27,6 +27,7 @@ REFUSALS: dict[str, tuple[HTTPStatus, str]] = {
     "REQUEST_TOO_LARGE": (HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "Request Too Long"),
     "UNSUPPORTED_MEDIA_TYPE": (HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "Unsupported Media Type"),
     "INTEGRATION_TIMEOUT": (HTTPStatus.GATEWAY_TIMEOUT, "Endpoint request timed out"),
+    "INTEGRATION_FAILURE": (HTTPStatus.BAD_GATEWAY, "Internal server error"),
     "DEFAULT_4XX": (HTTPStatus.BAD_REQUEST, "Bad request"),
     "DEFAULT_5XX": (HTTPStatus.INTERNAL_SERVER_ERROR, "Internal server error"),
 }

@@ -1,22 +1,34 @@
-"""One request through the REST API's non-proxy Lambda integration, as API Gateway runs it.
+"""One request through the REST API's Lambda integration, as API Gateway runs it.
 
-Method request -> request template (chosen by Content-Type, body per binaryMediaTypes/contentHandling)
--> Lambda -> response template (responseOverride, CONVERT_TO_BINARY) -> method response.
+Mapping templates (type AWS): method request -> request template (chosen by the Content-Type's MIME type, the
+body converted per binaryMediaTypes/contentHandling) -> Lambda -> the integration response's contentHandling
+applied to the Lambda's JSON answer -> response template (responseOverride) -> method response.
+Lambda proxy (AWS_PROXY): method request -> REST proxy event -> Lambda -> its statusCode, headers and body, the
+body decoded from base64 when the client's first Accept type is a binary media type.
+
+Sources: https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-payload-encodings-workflow.html
+(the conversion tables) and ../shared/API-GATEWAY-NOTES.md for the facts behind each step.
 """
 
 import base64
 import binascii
 import json
+import re
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from fnmatch import fnmatch
 from typing import Any
 
 from local_gateway.gateway_responses import GatewayResponses, MethodResponse
-from local_gateway.sam_template import ProxyIntegration, load_gateway_settings
+from local_gateway.sam_template import (
+    AWS_PROXY,
+    IntegrationResponse,
+    MockIntegration,
+    ProxyIntegration,
+    load_gateway_settings,
+)
 from local_gateway.vtl import Input, render
 
 __all__ = ["FunctionError", "IntegrationContext", "MethodRequest", "MethodResponse", "RestApiIntegration"]
@@ -24,7 +36,13 @@ __all__ = ["FunctionError", "IntegrationContext", "MethodRequest", "MethodRespon
 # Lambda's synchronous invocation payload limits, request and response.
 LAMBDA_PAYLOAD_LIMIT_BYTES = 6_291_456
 LAMBDA_RESPONSE_LIMIT_BYTES = 6_291_556
+# "None: API Gateway defaults to application/json" (integration-passthrough-behaviors.html).
 DEFAULT_CONTENT_TYPE = "application/json"
+# What the Lambda service answers API Gateway with: "By default, the content type is application/json".
+LAMBDA_RESULT_TYPE = "application/json"
+# `$input.body` of an empty payload (validated against AWS by LocalStack's test_input_body_formatting).
+EMPTY_TEMPLATE_BODY = "{}"
+_PROXY_RESPONSE_KEYS = frozenset({"statusCode", "headers", "multiValueHeaders", "body", "isBase64Encoded"})
 
 LambdaInvoker = Callable[[dict[str, Any]], Any]
 
@@ -57,6 +75,41 @@ class IntegrationContext:
         return cls(request_id=str(uuid.uuid4()), request_time_epoch_ms=int(time.time() * 1000))
 
 
+class _ConfigurationError(Exception):
+    """What AWS answers with its 500 "Internal server error": a conversion or template the API cannot apply."""
+
+
+def is_binary_media_type(media_type: str | None, binary_media_types: Sequence[str]) -> bool:
+    """Whether a MIME type is one of the API's binary media types; `*/*` "includes all content types"."""
+    if not media_type:
+        return False
+    kind, _, subtype = _media_type(media_type).partition("/")
+    for pattern in binary_media_types:
+        pattern_kind, _, pattern_subtype = _media_type(pattern).partition("/")
+        if pattern_kind == "*" and pattern_subtype == "*":
+            return True
+        if pattern_kind == kind and pattern_subtype in ("*", subtype):
+            return True
+    return False
+
+
+def convert_payload(payload: bytes, binary: bool, content_handling: str | None, binary_when_unset: bool) -> str | bytes:
+    """The documented conversion tables: text (str) or binary (bytes) after `contentHandling`.
+
+    `binary`: the payload's type is a binary media type. Without contentHandling a request payload keeps its kind
+    and a response payload takes the kind of the client's first Accept type: `binary_when_unset` says which.
+    """
+    to_binary = content_handling == "CONVERT_TO_BINARY" or (content_handling is None and binary_when_unset)
+    if binary:
+        return payload if to_binary else base64.b64encode(payload).decode("ascii")
+    if to_binary:
+        try:
+            return base64.b64decode(payload, validate=True)
+        except binascii.Error:
+            raise _ConfigurationError("a text payload that is not base64 cannot be converted to binary") from None
+    return payload.decode("utf-8", "replace")
+
+
 class RestApiIntegration:
     def __init__(
         self,
@@ -73,6 +126,27 @@ class RestApiIntegration:
         self._api_id = api_id
         self._responses = responses or GatewayResponses(load_gateway_settings().gateway_response_templates, stage)
 
+    @property
+    def answers_preflight(self) -> bool:
+        """An OPTIONS method of its own (the CORS mock) answers preflights without authorization."""
+        return self._api.preflight is not None
+
+    def handle(
+        self,
+        request: MethodRequest,
+        context: IntegrationContext | None = None,
+        authorizer: dict[str, Any] | None = None,
+    ) -> MethodResponse:
+        context = context or IntegrationContext.fresh()
+        try:
+            if request.method == "OPTIONS" and self._api.preflight is not None:
+                return self._mock(self._api.preflight, request, context)
+            if self._api.type == AWS_PROXY:
+                return self._lambda_proxy(request, context, authorizer)
+            return self._mapping_templates(request, context, authorizer)
+        except _ConfigurationError:
+            return self._responses.refuse("DEFAULT_5XX", context.request_id)
+
     def render_event(
         self, request: MethodRequest, context: IntegrationContext, authorizer: dict[str, Any] | None = None
     ) -> str | MethodResponse:
@@ -85,8 +159,12 @@ class RestApiIntegration:
         if template is None:
             return self._responses.refuse("UNSUPPORTED_MEDIA_TYPE", context.request_id)
         resource, path_parameters = _match_resource(request.path)
+        binary = self._is_binary(content_type)
+        body = convert_payload(request.body, binary, self._api.request_content_handling, binary_when_unset=binary)
+        if isinstance(body, bytes):
+            raise _ConfigurationError("a mapping template cannot read a binary payload")
         template_input = Input(
-            body=self._template_body(request.body, content_type),
+            body=body or EMPTY_TEMPLATE_BODY,
             path_parameters=path_parameters,
             query_parameters=dict(request.query),  # a repeated key keeps its last value, as on AWS
             header_parameters=dict(request.headers),
@@ -94,13 +172,9 @@ class RestApiIntegration:
         variables = self._context(request, resource, context) | {"authorizer": authorizer or {}}
         return render(template, template_input, variables, {}).output
 
-    def handle(
-        self,
-        request: MethodRequest,
-        context: IntegrationContext | None = None,
-        authorizer: dict[str, Any] | None = None,
+    def _mapping_templates(
+        self, request: MethodRequest, context: IntegrationContext, authorizer: dict[str, Any] | None
     ) -> MethodResponse:
-        context = context or IntegrationContext.fresh()
         event_text = self.render_event(request, context, authorizer)
         if isinstance(event_text, MethodResponse):
             return event_text
@@ -111,44 +185,110 @@ class RestApiIntegration:
         except json.JSONDecodeError:
             return self._responses.refuse("DEFAULT_5XX", context.request_id)
         try:
-            result = self._invoke(event)
-            output = json.dumps(result)
-            if len(output.encode("utf-8")) > LAMBDA_RESPONSE_LIMIT_BYTES:
-                raise FunctionError("Response payload size exceeded maximum allowed payload size")
+            payload, error_message = self._invoke_lambda(event), None
         except FunctionError as error:
-            return self._function_error(request, context, str(error))
-        return self._method_response(request, context, output)
+            payload = json.dumps({"errorMessage": str(error), "errorType": "FunctionError"})
+            error_message = str(error)
+        selected = _select(self._api.responses, error_message)
+        return self._integration_response(selected, payload.encode("utf-8"), LAMBDA_RESULT_TYPE, request, context)
 
-    def _method_response(self, request: MethodRequest, context: IntegrationContext, output: str) -> MethodResponse:
+    def _mock(self, mock: MockIntegration, request: MethodRequest, context: IntegrationContext) -> MethodResponse:
         resource, _ = _match_resource(request.path)
         rendered = render(
-            self._api.response_template, Input(body=output), self._context(request, resource, context), {}
+            mock.request_template, Input(body=EMPTY_TEMPLATE_BODY), self._context(request, resource, context), {}
         )
-        body = rendered.output.encode("utf-8")
-        if self._api.response_content_handling == "CONVERT_TO_BINARY":
+        status = str(json.loads(rendered.output)["statusCode"])
+        selected = _select(mock.responses, status)
+        return self._integration_response(selected, b"", LAMBDA_RESULT_TYPE, request, context)
+
+    def _integration_response(
+        self,
+        selected: IntegrationResponse,
+        payload: bytes,
+        payload_type: str,
+        request: MethodRequest,
+        context: IntegrationContext,
+    ) -> MethodResponse:
+        """contentHandling first, then the template: the template reads what the conversion produced."""
+        converted = convert_payload(
+            payload,
+            self._is_binary(payload_type),
+            selected.content_handling,
+            binary_when_unset=self._is_binary(_first_accept(request.headers)),
+        )
+        headers = list(selected.static_headers)
+        if selected.template is None:
+            body = converted if isinstance(converted, bytes) else converted.encode("utf-8")
+            return MethodResponse(selected.status, headers, body, context.request_id)
+        if isinstance(converted, bytes):
+            raise _ConfigurationError("a response template cannot read a binary payload")
+        resource, _ = _match_resource(request.path)
+        rendered = render(selected.template, Input(body=converted), self._context(request, resource, context), {})
+        headers += list(rendered.header_overrides.items())
+        status = rendered.status_override or selected.status
+        return MethodResponse(status, headers, rendered.output.encode("utf-8"), context.request_id)
+
+    def _lambda_proxy(
+        self, request: MethodRequest, context: IntegrationContext, authorizer: dict[str, Any] | None
+    ) -> MethodResponse:
+        event = self._proxy_event(request, context, authorizer)
+        if len(json.dumps(event).encode("utf-8")) > LAMBDA_PAYLOAD_LIMIT_BYTES:
+            return self._responses.refuse("REQUEST_TOO_LARGE", context.request_id)
+        try:
+            result = json.loads(self._invoke_lambda(event))
+        except FunctionError:
+            return self._responses.refuse("INTEGRATION_FAILURE", context.request_id)
+        if not isinstance(result, dict) or not result.keys() <= _PROXY_RESPONSE_KEYS:
+            return self._responses.refuse("INTEGRATION_FAILURE", context.request_id)  # a malformed proxy answer
+        headers = _merged_proxy_headers(result.get("headers") or {}, result.get("multiValueHeaders") or {})
+        if not any(name.lower() == "content-type" for name, _ in headers):
+            headers.insert(0, ("Content-Type", LAMBDA_RESULT_TYPE))
+        body = result.get("body") or ""
+        if result.get("isBase64Encoded") and self._is_binary(_first_accept(request.headers)):
             try:
-                body = base64.b64decode(rendered.output, validate=True)
+                content = base64.b64decode(body, validate=True)
             except binascii.Error:
                 return self._responses.refuse("DEFAULT_5XX", context.request_id)
-        headers = list(rendered.header_overrides.items())
-        return MethodResponse(rendered.status_override or 200, headers, body, context.request_id)
+        else:
+            content = body.encode("utf-8")
+        return MethodResponse(int(result.get("statusCode") or 200), headers, content, context.request_id)
 
-    def _function_error(self, request: MethodRequest, context: IntegrationContext, message: str) -> MethodResponse:
-        resource, _ = _match_resource(request.path)
-        rendered = render(
-            self._api.error_response_template,
-            Input(body=json.dumps({"errorMessage": message})),
-            self._context(request, resource, context),
-            {},
-        )
-        headers = [("Content-Type", "application/json")]
-        return MethodResponse(self._api.error_status, headers, rendered.output.encode("utf-8"), context.request_id)
+    def _proxy_event(
+        self, request: MethodRequest, context: IntegrationContext, authorizer: dict[str, Any] | None
+    ) -> dict[str, Any]:
+        """The REST proxy (payload 1.0) event: single-value maps hold the last value of a repeated name."""
+        resource, path_parameters = _match_resource(request.path)
+        content_type = _last(request.headers, "content-type") or DEFAULT_CONTENT_TYPE
+        binary = self._is_binary(content_type)
+        request_context = self._context(request, resource, context) | {"authorizer": authorizer or None}
+        return {
+            "resource": resource,
+            "path": request.path,
+            "httpMethod": request.method,
+            "headers": dict(request.headers) or None,
+            "multiValueHeaders": _grouped(request.headers) or None,
+            "queryStringParameters": dict(request.query) or None,
+            "multiValueQueryStringParameters": _grouped(request.query) or None,
+            "pathParameters": path_parameters or None,
+            "stageVariables": None,
+            "requestContext": request_context,
+            "body": (
+                base64.b64encode(request.body).decode("ascii") if binary else request.body.decode("utf-8", "replace")
+            )
+            if request.body
+            else None,
+            "isBase64Encoded": binary and bool(request.body),
+        }
 
-    def _template_body(self, body: bytes, content_type: str) -> str:
-        binary = any(fnmatch(content_type, pattern) for pattern in self._api.binary_media_types)
-        if binary and self._api.request_content_handling == "CONVERT_TO_TEXT":
-            return base64.b64encode(body).decode("ascii")
-        return body.decode("utf-8", "replace")
+    def _invoke_lambda(self, event: dict[str, Any]) -> str:
+        """The function's answer as the Lambda service returns it: JSON text within the response limit."""
+        output = json.dumps(self._invoke(event))
+        if len(output.encode("utf-8")) > LAMBDA_RESPONSE_LIMIT_BYTES:
+            raise FunctionError("Response payload size exceeded maximum allowed payload size")
+        return output
+
+    def _is_binary(self, media_type: str | None) -> bool:
+        return is_binary_media_type(media_type, self._api.binary_media_types)
 
     def _context(self, request: MethodRequest, resource: str, context: IntegrationContext) -> dict[str, Any]:
         moment = datetime.fromtimestamp(context.request_time_epoch_ms / 1000, tz=UTC)
@@ -170,6 +310,25 @@ class RestApiIntegration:
         }
 
 
+def _select(responses: Sequence[IntegrationResponse], selection_value: str | None) -> IntegrationResponse:
+    """A Lambda error's message (or a mock's status) picks the response whose pattern matches it; else default."""
+    if selection_value is not None:
+        for response in responses:
+            if response.selection_pattern is not None and re.fullmatch(response.selection_pattern, selection_value):
+                return response
+    defaults = [response for response in responses if response.selection_pattern is None]
+    if not defaults:
+        raise _ConfigurationError("no integration response matches and there is no default")
+    return defaults[0]
+
+
+def _merged_proxy_headers(headers: dict[str, Any], multi_value_headers: dict[str, list[Any]]) -> list[tuple[str, str]]:
+    """ "If you specify values for both headers and multiValueHeaders, API Gateway merges them into a single list.
+    If the same key-value pair is specified in both, only the values from multiValueHeaders will appear.\""""
+    merged = [(name, str(value)) for name, values in multi_value_headers.items() for value in values]
+    return merged + [(name, str(value)) for name, value in headers.items() if (name, str(value)) not in merged]
+
+
 def _match_resource(path: str) -> tuple[str, dict[str, str]]:
     if path == "/":
         return "/", {}
@@ -177,7 +336,21 @@ def _match_resource(path: str) -> tuple[str, dict[str, str]]:
 
 
 def _media_type(content_type: str) -> str:
+    """ "Only the MIME type is used from the Accept and Content-Type headers when selecting a mapping template"."""
     return content_type.split(";", 1)[0].strip().lower()
+
+
+def _first_accept(headers: list[tuple[str, str]]) -> str | None:
+    """ "API Gateway only honors the first Accept media type"."""
+    accept = _last(headers, "accept")
+    return accept.split(",", 1)[0] if accept else None
+
+
+def _grouped(pairs: list[tuple[str, str]]) -> dict[str, list[str]]:
+    grouped: dict[str, list[str]] = {}
+    for name, value in pairs:
+        grouped.setdefault(name, []).append(value)
+    return grouped
 
 
 def _last(headers: list[tuple[str, str]], name: str) -> str | None:

@@ -1,29 +1,51 @@
 """Reads the API definition out of template.yaml, with SAM CLI's own YAML parser (CloudFormation tags, anchors)."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from samcli.yamlhelper import yaml_parse
 
+from local_gateway.cfn import ResolvedTemplate
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE_PATH = PROJECT_ROOT / "template.yaml"
-DEFAULT_ERROR_PATTERN = "default"
+AWS_PROXY = "aws_proxy"
+_RESPONSE_PARAMETER = "method.response.header."
+
+
+@dataclass(frozen=True)
+class IntegrationResponse:
+    """One entry of an integration's `responses`: chosen by `selection_pattern`, or the default when None."""
+
+    status: int
+    selection_pattern: str | None
+    content_handling: str | None
+    template: str | None  # the application/json response template, the only one the API defines
+    static_headers: tuple[tuple[str, str], ...] = ()  # responseParameters with a quoted static value
+
+
+@dataclass(frozen=True)
+class MockIntegration:
+    """The CORS preflight: a mock integration whose request template names the status."""
+
+    request_template: str
+    responses: tuple[IntegrationResponse, ...]
 
 
 @dataclass(frozen=True)
 class ProxyIntegration:
-    """The parts of the REST API the gateway needs to behave like the deployed one."""
+    """The parts of the REST API the gateway needs to behave like the deployed one, for one IntegrationMode."""
 
+    type: str  # "aws" (mapping templates) or "aws_proxy"
     request_templates: dict[str, str]
     passthrough_behavior: str
     request_content_handling: str | None
-    response_template: str
-    response_content_handling: str | None
-    error_response_template: str
-    error_status: int
+    responses: tuple[IntegrationResponse, ...]
     binary_media_types: list[str]
     paths: list[str]
+    preflight: MockIntegration | None = None
     timeout_ms: int = 29_000
 
 
@@ -32,25 +54,45 @@ def load_template(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
     return parsed
 
 
-def load_proxy_integration(path: Path = TEMPLATE_PATH) -> ProxyIntegration:
-    api = load_template(path)["Resources"]["ProxyApi"]["Properties"]
+def load_proxy_integration(path: Path = TEMPLATE_PATH, parameters: Mapping[str, str] | None = None) -> ProxyIntegration:
+    """The integration of `ANY /` as deployed with these template parameters (the defaults otherwise)."""
+    api = ResolvedTemplate(load_template(path), dict(parameters or {})).resources["ProxyApi"]["Properties"]
     paths = api["DefinitionBody"]["paths"]
-    integration = paths["/"]["x-amazon-apigateway-any-method"]["x-amazon-apigateway-integration"]
-    responses = integration["responses"]
-    default = responses[DEFAULT_ERROR_PATTERN]
-    error = next(value for key, value in responses.items() if key != DEFAULT_ERROR_PATTERN)
+    root = paths["/"]
+    integration = root["x-amazon-apigateway-any-method"]["x-amazon-apigateway-integration"]
+    preflight = root.get("options", {}).get("x-amazon-apigateway-integration")
     return ProxyIntegration(
-        request_templates=dict(integration["requestTemplates"]),
-        passthrough_behavior=integration["passthroughBehavior"].upper(),
+        type=integration["type"].lower(),
+        request_templates=dict(integration.get("requestTemplates", {})),
+        passthrough_behavior=integration.get("passthroughBehavior", "when_no_match").upper(),
         request_content_handling=integration.get("contentHandling"),
-        response_template=default["responseTemplates"]["application/json"],
-        response_content_handling=default.get("contentHandling"),
-        error_response_template=error["responseTemplates"]["application/json"],
-        error_status=int(error["statusCode"]),
+        responses=_integration_responses(integration),
         # SAM writes '/' as '~1' in BinaryMediaTypes.
         binary_media_types=[media.replace("~1", "/") for media in api.get("BinaryMediaTypes", [])],
         paths=list(paths),
+        preflight=(
+            MockIntegration(preflight["requestTemplates"]["application/json"], _integration_responses(preflight))
+            if preflight
+            else None
+        ),
         timeout_ms=int(integration.get("timeoutInMillis", 29_000)),
+    )
+
+
+def _integration_responses(integration: dict[str, Any]) -> tuple[IntegrationResponse, ...]:
+    return tuple(
+        IntegrationResponse(
+            status=int(response["statusCode"]),
+            selection_pattern=None if key == "default" else key,
+            content_handling=response.get("contentHandling"),
+            template=response.get("responseTemplates", {}).get("application/json"),
+            static_headers=tuple(
+                (name.removeprefix(_RESPONSE_PARAMETER), value.strip("'"))
+                for name, value in response.get("responseParameters", {}).items()
+                if name.startswith(_RESPONSE_PARAMETER) and value.startswith("'")
+            ),
+        )
+        for key, response in integration.get("responses", {}).items()
     )
 
 

@@ -7,7 +7,6 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TextIO
 from urllib.parse import parse_qsl
@@ -38,21 +37,6 @@ class RequestTooLarge(Exception):
     pass
 
 
-@dataclass
-class CorsSettings:
-    allow_origin: str
-
-    def preflight(self, request_id: str) -> MethodResponse:
-        headers = [
-            ("Access-Control-Allow-Origin", self.allow_origin),
-            ("Access-Control-Allow-Methods", "GET,HEAD,POST,PUT,PATCH,DELETE,OPTIONS"),
-            ("Access-Control-Allow-Headers", "Authorization,Content-Type,X-Api-Key,X-Amz-Date,X-Amz-Security-Token"),
-            ("Access-Control-Max-Age", "600"),
-            ("Vary", "Origin"),
-        ]
-        return MethodResponse(204, headers, b"", request_id)
-
-
 class LocalGateway:
     """Authorizer, integration (request template, proxy_fn, response template) and API Gateway's limits."""
 
@@ -63,22 +47,21 @@ class LocalGateway:
         authorization: TokenAuthorization | None,
         *,
         integration_timeout_seconds: float,
-        cors: CorsSettings | None = None,
+        cors_allow_origin: str = "",
         access_log: TextIO = sys.stderr,
     ) -> None:
         self._integration = integration
         self._responses = responses
         self._authorization = authorization
         self._timeout = integration_timeout_seconds
-        self._cors = cors
+        self._cors_allow_origin = cors_allow_origin
         self._access_log = access_log
         self._workers = ThreadPoolExecutor(max_workers=16, thread_name_prefix="integration")
 
     def handle(self, request: MethodRequest, request_id: str) -> MethodResponse:
-        if self._cors and request.method == "OPTIONS":
-            return self._cors.preflight(request_id)
         authorizer: dict[str, Any] = {}
-        if self._authorization is not None:
+        preflight = request.method == "OPTIONS" and self._integration.answers_preflight
+        if self._authorization is not None and not preflight:
             authorization = next((v for k, v in request.headers if k.lower() == "authorization"), None)
             decision = self._authorization.decide(authorization, request.method, request.path)
             if decision.refusal:
@@ -110,9 +93,10 @@ class LocalGateway:
         self._workers.shutdown(wait=False, cancel_futures=True)
 
     def _with_cors(self, response: MethodResponse) -> MethodResponse:
-        if self._cors is None:
+        """The gateway responses' CORS headers (template.yaml's gatewayresponse.header parameters)."""
+        if not self._cors_allow_origin:
             return response
-        headers = [*response.headers, ("Access-Control-Allow-Origin", self._cors.allow_origin), ("Vary", "Origin")]
+        headers = [*response.headers, ("Access-Control-Allow-Origin", self._cors_allow_origin), ("Vary", "Origin")]
         return MethodResponse(response.status, headers, response.body, response.request_id)
 
 
@@ -141,7 +125,7 @@ def build_gateway(
         responses,
         authorization,
         integration_timeout_seconds=api.timeout_ms / 1000,
-        cors=CorsSettings(cors_allow_origin) if cors_allow_origin else None,
+        cors_allow_origin=cors_allow_origin,
         access_log=access_log,
     )
 

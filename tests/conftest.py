@@ -21,6 +21,8 @@ from tests.support.backend import RecordingBackend
 from tests.support.logs import LogLines, captured
 
 STAGE = "v1"
+# template.yaml's IntegrationMode values: mapping templates, and Lambda proxy.
+MODES = ["VTL", "PROXY"]
 
 # Property tests: 1,000 examples each by default; `make test-long` runs the "long" profile.
 settings.register_profile(
@@ -46,7 +48,12 @@ def configure_proxy(monkeypatch: pytest.MonkeyPatch) -> ConfigureProxy:
     """Points the imported handler at a backend, as if the container had cold-started with these settings."""
 
     def configure(backend_url: str, **settings: str) -> None:
-        environ = {"BACKEND_URL": backend_url, **{name.upper(): value for name, value in settings.items()}}
+        """Settings not given keep the integration mode already chosen (by the `chain` fixture)."""
+        environ = {
+            "BACKEND_URL": backend_url,
+            "INTEGRATION_MODE": handler.CONFIG.integration_mode.value,
+            **{name.upper(): value for name, value in settings.items()},
+        }
         config = load_config(environ)
         monkeypatch.setattr(handler, "CONFIG", config)
         monkeypatch.setattr(handler, "BACKEND", BackendClient(config, LAMBDA_RESPONSE_LIMIT_BYTES))
@@ -65,14 +72,29 @@ def invoke_handler(event: Any) -> Any:
 
 
 @pytest.fixture(scope="session")
-def api_definition() -> ProxyIntegration:
-    return load_proxy_integration()
+def api_definitions() -> dict[str, ProxyIntegration]:
+    return {mode: load_proxy_integration(parameters={"IntegrationMode": mode}) for mode in MODES}
+
+
+@pytest.fixture(params=MODES)
+def integration_mode(request: pytest.FixtureRequest) -> str:
+    mode: str = request.param
+    return mode
 
 
 @pytest.fixture
-def chain(api_definition: ProxyIntegration, proxy_to: RecordingBackend) -> RestApiIntegration:
-    """Client request -> template.yaml's request template -> proxy handler -> backend -> response template."""
-    return RestApiIntegration(api_definition, invoke_handler, stage=STAGE)
+def chain(
+    api_definitions: dict[str, ProxyIntegration],
+    proxy_to: RecordingBackend,
+    configure_proxy: ConfigureProxy,
+    integration_mode: str,
+) -> RestApiIntegration:
+    """Client request -> template.yaml's integration in each IntegrationMode -> proxy handler -> backend -> back.
+
+    VTL: request template, handler, response template. PROXY: the AWS_PROXY event and answer.
+    """
+    configure_proxy(proxy_to.url, backend_timeout_seconds="3", integration_mode=integration_mode)
+    return RestApiIntegration(api_definitions[integration_mode], invoke_handler, stage=STAGE)
 
 
 @pytest.fixture

@@ -103,6 +103,7 @@ def test_chunked_responses_are_reassembled(chain: RestApiIntegration, faults: Fa
     assert response.header("Transfer-Encoding") is None
 
 
+@pytest.mark.parametrize("integration_mode", ["PROXY"], indirect=True)  # mapping templates return text only
 def test_gzip_chunked_responses_pass_through_compressed(chain: RestApiIntegration, faults: FaultServer) -> None:
     compressed = gzip.compress(b'{"n": ' + b"1" * 5000 + b"}")
     framed = f"{len(compressed):x}\r\n".encode() + compressed + b"\r\n0\r\n\r\n"
@@ -112,7 +113,7 @@ def test_gzip_chunked_responses_pass_through_compressed(chain: RestApiIntegratio
     )
     faults.script = respond(head + framed)
 
-    response = chain.handle(MethodRequest("GET", "/gz", headers=[("Accept-Encoding", "gzip")]))
+    response = chain.handle(MethodRequest("GET", "/gz", headers=[("Accept-Encoding", "gzip"), ("Accept", "*/*")]))
 
     assert response.body == compressed
     assert response.header("Content-Encoding") == "gzip"

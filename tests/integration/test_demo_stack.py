@@ -14,9 +14,9 @@ import pytest
 import urllib3
 
 from bench.load import free_loopback_port
+from local_gateway.cfn import ResolvedTemplate
 from local_gateway.demo_backend import make_demo_backend, start_in_thread
 from local_gateway.sam_template import TEMPLATE_PATH, load_template
-from tests.support.cfn import ResolvedTemplate
 from tools.sync_demo_userdata import SERVER, embedded_script
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]

@@ -3,10 +3,13 @@
 import base64
 import json
 
+import pytest
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
 from local_gateway.integration import IntegrationContext, MethodRequest, RestApiIntegration
 
+# The request template's events (AWS_PROXY builds its own).
+pytestmark = pytest.mark.parametrize("integration_mode", ["VTL"], indirect=True)
 CONTEXT = IntegrationContext(request_id="c0ffee00-0000-4000-8000-000000000001", request_time_epoch_ms=1_763_700_000_000)
 
 

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from tests.conftest import invoke_handler
-from tests.support.backend import RecordingBackend
+from tests.support.backend import RecordingBackend, Reply
 from tests.support.sample_requests import SAMPLE_REQUESTS, event_path, render_sample
 
 
@@ -18,9 +18,11 @@ def test_the_event_file_is_what_the_template_renders(name: str) -> None:
 def test_the_handler_forwards_the_sample_event(name: str, proxy_to: RecordingBackend) -> None:
     request = SAMPLE_REQUESTS[name]
     event = json.loads(event_path(name).read_text(encoding="utf-8"))
+    proxy_to.responder = lambda _: Reply(200, [("Content-Type", "application/json")], b'{"stored": true}')
 
     response = invoke_handler(event)
 
     assert response["statusCode"] == 200
+    assert response["body"] == ("" if request.method == "HEAD" else '{"stored": true}')
     assert proxy_to.last.method == request.method
     assert proxy_to.last.body == request.body

@@ -24,7 +24,7 @@ from bench.load import free_loopback_port
 from local_gateway.demo_backend import make_demo_backend, start_in_thread
 from local_gateway.lambda_runtime import invoker, lambda_context
 from local_gateway.local_tokens import LocalTokenStore
-from local_gateway.sam_template import load_gateway_settings, load_proxy_integration
+from local_gateway.sam_template import ProxyIntegration, load_gateway_settings
 from local_gateway.server import MAX_REQUEST_BYTES, build_gateway, make_server
 from proxy import handler as proxy_handler
 from tests.conftest import ConfigureProxy
@@ -39,6 +39,7 @@ HTTP = urllib3.PoolManager(retries=False, timeout=urllib3.Timeout(connect=2, rea
 class LocalApi:
     url: str
     access_log: io.StringIO
+    mode: str
 
     def request(self, method: str, path: str, **options: Any) -> urllib3.BaseHTTPResponse:
         headers = {**AUTH, **options.pop("headers", {})}
@@ -56,9 +57,14 @@ def demo_backend() -> Iterator[str]:
 
 @pytest.fixture
 def local_api(
-    demo_backend: str, configure_proxy: ConfigureProxy, monkeypatch: pytest.MonkeyPatch
+    demo_backend: str,
+    configure_proxy: ConfigureProxy,
+    monkeypatch: pytest.MonkeyPatch,
+    api_definitions: dict[str, ProxyIntegration],
+    integration_mode: str,
 ) -> Iterator[LocalApi]:
-    configure_proxy(demo_backend, backend_timeout_seconds="2")
+    """`make local` in each IntegrationMode, served on a free port in this process."""
+    configure_proxy(demo_backend, backend_timeout_seconds="2", integration_mode=integration_mode)
     monkeypatch.setenv("AUTH_TOKENS_PARAMETER", "/local/client-tokens")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     from authorizer import handler as authorizer_handler
@@ -68,7 +74,7 @@ def local_api(
     access_log = io.StringIO()
     gateway = build_gateway(
         load_gateway_settings(),
-        load_proxy_integration(),
+        api_definitions[integration_mode],
         invoker(proxy_handler.lambda_handler, "proxy"),
         lambda event: authorizer_handler.lambda_handler(event, lambda_context("authorizer")),
         access_log=access_log,
@@ -76,7 +82,7 @@ def local_api(
     server = make_server(gateway, "127.0.0.1", 0)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
-    yield LocalApi(f"http://127.0.0.1:{server.server_address[1]}", access_log)
+    yield LocalApi(f"http://127.0.0.1:{server.server_address[1]}", access_log, integration_mode)
     server.shutdown()
     server.server_close()
     gateway.close()
@@ -119,18 +125,22 @@ def test_json_form_and_text_bodies_arrive_unchanged(local_api: LocalApi) -> None
     assert as_text.json()["data"] == "plain ü\n"
 
 
-def test_binary_upload_and_download_are_byte_for_byte(local_api: LocalApi, demo_backend: str) -> None:
+def test_binary_uploads_are_byte_for_byte_and_downloads_need_proxy_mode(local_api: LocalApi, demo_backend: str) -> None:
     payload = bytes(range(256)) * 64
     upload = local_api.request(
         "PUT", "/anything", body=payload, headers={"Content-Type": "application/octet-stream"}
     ).json()
-    download = local_api.request("GET", "/bytes/4096?seed=7")
+    download = local_api.request("GET", "/bytes/4096?seed=7", headers={"Accept": "*/*"})
     direct = HTTP.request("GET", f"{demo_backend}/bytes/4096?seed=7")
 
     assert base64.b64decode(upload["data"].split(",", 1)[1]) == payload
-    assert download.headers["Content-Type"] == "application/octet-stream"
-    assert download.data == direct.data
-    assert len(download.data) == 4096
+    if local_api.mode == "VTL":
+        assert download.status == 502
+        assert "IntegrationMode=PROXY" in download.json()["message"]
+    else:
+        assert download.headers["Content-Type"] == "application/octet-stream"
+        assert download.data == direct.data
+        assert len(download.data) == 4096
 
 
 @pytest.mark.parametrize("status", [201, 204, 400, 404, 418, 500, 503])

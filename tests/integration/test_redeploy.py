@@ -29,9 +29,10 @@ def test_the_same_template_keeps_its_deployment() -> None:
 def test_a_changed_request_template_creates_a_new_deployment() -> None:
     template = load_template()
     changed = copy.deepcopy(template)
-    integration = changed["Resources"]["ProxyApi"]["Properties"]["DefinitionBody"]["paths"]["/"][
+    choice = changed["Resources"]["ProxyApi"]["Properties"]["DefinitionBody"]["paths"]["/"][
         "x-amazon-apigateway-any-method"
     ]["x-amazon-apigateway-integration"]
-    integration["requestTemplates"]["application/json"] += "\n## changed"
+    _, _, mapping_templates = choice["Fn::If"]  # [UseProxyIntegration, AWS_PROXY, mapping templates]
+    mapping_templates["requestTemplates"]["application/json"] += "\n## changed"
 
     assert deployment_ids(changed) != deployment_ids(template)

@@ -73,14 +73,19 @@ def test_a_request_without_content_type_uses_the_json_template(
     assert proxy_to.last.body == b'{"a": 1}'
 
 
-def test_an_unlisted_content_type_is_refused_with_415_before_the_lambda(
-    chain: RestApiIntegration, proxy_to: RecordingBackend
+def test_an_unlisted_content_type_is_refused_with_415_before_the_lambda_under_mapping_templates(
+    chain: RestApiIntegration, proxy_to: RecordingBackend, integration_mode: str
 ) -> None:
+    """passthroughBehavior NEVER with a template per listed type; AWS_PROXY has no templates and passes any type."""
     response = chain.handle(MethodRequest("POST", "/x", headers=[("Content-Type", "audio/x-made-up")], body=b"x"))
 
-    assert response.status == 415
-    assert json.loads(response.body)["requestId"] == response.request_id
-    assert proxy_to.requests == []
+    if integration_mode == "VTL":
+        assert response.status == 415
+        assert json.loads(response.body)["requestId"] == response.request_id
+        assert proxy_to.requests == []
+    else:
+        assert (response.status, proxy_to.last.body) == (200, b"x")
+        assert proxy_to.last.header("Content-Type") == "audio/x-made-up"
 
 
 @pytest.mark.parametrize("value", SPECIAL_VALUES)
@@ -100,11 +105,18 @@ def test_header_names_that_are_java_map_methods_survive(chain: RestApiIntegratio
     assert [proxy_to.last.header(name) for name in ("keySet", "get", "isEmpty")] == ["1", "2", "3"]
 
 
-def test_a_repeated_query_key_keeps_only_its_last_value(chain: RestApiIntegration, proxy_to: RecordingBackend) -> None:
-    """An API Gateway limit of non-proxy integrations ($input.params() holds one value per name)."""
-    chain.handle(MethodRequest("GET", "/list", query=[("tag", "a"), ("tag", "b")]))
+def test_a_repeated_query_key_or_header_keeps_every_value_only_in_proxy_mode(
+    chain: RestApiIntegration, proxy_to: RecordingBackend, integration_mode: str
+) -> None:
+    """Mapping templates see one value per name ($input.params()); AWS_PROXY's multi-value maps see them all."""
+    chain.handle(
+        MethodRequest("GET", "/list", query=[("tag", "a"), ("tag", "b")], headers=[("X-Tag", "1"), ("X-Tag", "2")])
+    )
 
-    assert proxy_to.last.target == "/list?tag=b"
+    if integration_mode == "VTL":
+        assert (proxy_to.last.target, proxy_to.last.headers_named("X-Tag")) == ("/list?tag=b", ["2"])
+    else:
+        assert (proxy_to.last.target, proxy_to.last.headers_named("X-Tag")) == ("/list?tag=a&tag=b", ["1", "2"])
 
 
 def test_the_path_keeps_its_percent_encoding_and_unsafe_characters_are_encoded(

@@ -1,10 +1,17 @@
 """What the client gets back: any status, the backend's headers, text and binary bodies (template.yaml's VTL)."""
 
+import base64
+import gzip
+import json
+
 import pytest
 
 from local_gateway.integration import MethodRequest, RestApiIntegration
+from local_gateway.sam_template import ProxyIntegration
+from tests.conftest import STAGE, ConfigureProxy, invoke_handler
 from tests.integration.test_request_fidelity import ALL_BYTES
 from tests.support.backend import RecordingBackend, Reply
+from tests.support.logs import LogLines
 
 
 @pytest.mark.parametrize(
@@ -53,31 +60,42 @@ def test_redirects_are_returned_to_the_client_not_followed(
     assert len(proxy_to.requests) == 1
 
 
-def test_only_the_first_of_several_cookies_survives_the_vtl_integration(
-    chain: RestApiIntegration, proxy_to: RecordingBackend
+def test_several_cookies_all_reach_the_client_in_proxy_mode_and_the_first_under_mapping_templates(
+    chain: RestApiIntegration, proxy_to: RecordingBackend, integration_mode: str, proxy_logs: LogLines
 ) -> None:
-    """responseOverride has no multi-value form and overriding a header twice is a 5XX on AWS (README)."""
+    """responseOverride holds one value per header name; AWS_PROXY's multiValueHeaders carries them all."""
     cookies = [("Set-Cookie", "session=abc; Path=/; HttpOnly; Secure"), ("Set-Cookie", "theme=dark; Path=/")]
     proxy_to.responder = lambda _: Reply(200, cookies, b"ok")
 
     response = chain.handle(MethodRequest("GET", "/login"))
 
-    assert [value for name, value in response.headers if name.lower() == "set-cookie"] == [cookies[0][1]]
+    received = [value for name, value in response.headers if name.lower() == "set-cookie"]
+    if integration_mode == "VTL":
+        assert received == [cookies[0][1]]
+        dropped = [line for line in proxy_logs.records() if "dropped_set_cookie" in line]
+        assert [(line["dropped_set_cookie"], line["cookie_names"]) for line in dropped] == [(1, ["theme"])]
+        assert "dark" not in proxy_logs.text()
+    else:
+        assert received == [value for _, value in cookies]
 
 
-@pytest.mark.parametrize(
-    ("content_type", "body"),
-    [
-        ("text/plain; charset=utf-8", "héllo wörld € 😀 'quotes' \"doubles\" \\ \n".encode()),
-        ("application/json", b'{"a": "it\'s", "b": [1, 2.5, null], "c": "\\u00e9"}'),
-        ("text/html", b"<!doctype html><p>caf\xc3\xa9</p>"),
-        ("application/octet-stream", ALL_BYTES),
-        ("image/png", b"\x89PNG\r\n\x1a\n" + ALL_BYTES),
-        ("text/plain", b"\xff\xfe not utf-8 \x80"),
-        ("application/json", b""),
-    ],
-)
-def test_bodies_reach_the_client_byte_for_byte(
+TEXT_BODIES = [
+    ("text/plain; charset=utf-8", "héllo wörld € 😀 'quotes' \"doubles\" \\ \n".encode()),
+    ("application/json", b'{"a": "it\'s", "b": [1, 2.5, null], "c": "\\u00e9"}'),
+    ("text/html", b"<!doctype html><p>caf\xc3\xa9</p>"),
+    ("application/octet-stream", b"utf-8 text sent as octet-stream \xe2\x82\xac"),
+    ("image/svg+xml", b'<svg xmlns="http://www.w3.org/2000/svg"/>'),
+    ("application/json", b""),
+]
+BINARY_BODIES = [
+    ("application/octet-stream", ALL_BYTES),
+    ("image/png", b"\x89PNG\r\n\x1a\n" + ALL_BYTES),
+    ("text/plain", b"\xff\xfe not utf-8 \x80"),
+]
+
+
+@pytest.mark.parametrize(("content_type", "body"), TEXT_BODIES)
+def test_utf8_bodies_reach_the_client_byte_for_byte_whatever_their_type(
     chain: RestApiIntegration, proxy_to: RecordingBackend, content_type: str, body: bytes
 ) -> None:
     proxy_to.responder = lambda _: Reply(200, [("Content-Type", content_type)], body)
@@ -88,19 +106,57 @@ def test_bodies_reach_the_client_byte_for_byte(
     assert response.header("Content-Type") == content_type
 
 
-def test_gzip_bodies_pass_through_undecoded(chain: RestApiIntegration, proxy_to: RecordingBackend) -> None:
-    import gzip
+@pytest.mark.parametrize(("content_type", "body"), BINARY_BODIES)
+def test_bodies_that_are_not_utf8_are_bytes_in_proxy_mode_and_an_explained_502_under_mapping_templates(
+    chain: RestApiIntegration, proxy_to: RecordingBackend, integration_mode: str, content_type: str, body: bytes
+) -> None:
+    proxy_to.responder = lambda _: Reply(200, [("Content-Type", content_type)], body)
 
+    response = chain.handle(MethodRequest("GET", "/download", headers=[("Accept", "*/*")]))
+
+    if integration_mode == "VTL":
+        assert response.status == 502
+        error = json.loads(response.body)
+        assert error["requestId"] == response.request_id
+        assert "not UTF-8 text" in error["message"]
+        assert "IntegrationMode=PROXY" in error["message"]
+    else:
+        assert (response.status, response.body, response.header("Content-Type")) == (200, body, content_type)
+
+
+def test_a_proxy_mode_binary_answer_is_base64_text_unless_the_first_accept_type_is_binary(
+    api_definitions: dict[str, ProxyIntegration], proxy_to: RecordingBackend, configure_proxy: ConfigureProxy
+) -> None:
+    """ "API Gateway only honors the first Accept media type"; with binaryMediaTypes */* any type matches."""
+    configure_proxy(proxy_to.url, integration_mode="PROXY")
+    chain = RestApiIntegration(api_definitions["PROXY"], invoke_handler, stage=STAGE)
+    proxy_to.responder = lambda _: Reply(200, [("Content-Type", "image/png")], b"\x89PNG\r\n\x1a\n\xff")
+
+    without_accept = chain.handle(MethodRequest("GET", "/img"))
+    with_accept = chain.handle(MethodRequest("GET", "/img", headers=[("Accept", "image/webp,*/*;q=0.8")]))
+
+    assert base64.b64decode(without_accept.body) == b"\x89PNG\r\n\x1a\n\xff"
+    assert with_accept.body == b"\x89PNG\r\n\x1a\n\xff"
+
+
+def test_compressed_answers_pass_through_in_proxy_mode_and_are_not_asked_for_under_mapping_templates(
+    chain: RestApiIntegration, proxy_to: RecordingBackend, integration_mode: str
+) -> None:
+    """Compressed bytes are not text: under mapping templates the backend is asked for identity (API Gateway can
+    compress the answer itself with MinimumCompressionSize); a backend that compresses anyway gets the 502."""
     compressed = gzip.compress(b'{"big": "' + b"x" * 10_000 + b'"}')
     proxy_to.responder = lambda _: Reply(
         200, [("Content-Type", "application/json"), ("Content-Encoding", "gzip")], compressed
     )
 
-    response = chain.handle(MethodRequest("GET", "/gz", headers=[("Accept-Encoding", "gzip")]))
+    response = chain.handle(MethodRequest("GET", "/gz", headers=[("Accept-Encoding", "gzip"), ("Accept", "*/*")]))
 
-    assert response.body == compressed
-    assert response.header("Content-Encoding") == "gzip"
-    assert proxy_to.last.header("Accept-Encoding") == "gzip"
+    if integration_mode == "VTL":
+        assert proxy_to.last.headers_named("Accept-Encoding") == ["identity"]
+        assert response.status == 502
+    else:
+        assert proxy_to.last.header("Accept-Encoding") == "gzip"
+        assert (response.body, response.header("Content-Encoding")) == (compressed, "gzip")
 
 
 def test_head_answers_with_headers_and_no_body(chain: RestApiIntegration, proxy_to: RecordingBackend) -> None:

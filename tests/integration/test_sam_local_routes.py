@@ -31,7 +31,7 @@ def mounted_routes(overrides: dict[str, str]) -> dict[str, set[str]]:
 
 @pytest.mark.parametrize("command", ["start_api", "invoke"])
 def test_samconfig_switches_sam_local_to_the_proxy_mount(command: str) -> None:
-    assert samconfig_overrides(command)["LocalStartApi"] == "true"
+    assert samconfig_overrides(command)["IntegrationMode"] == "PROXY"
 
 
 def test_sam_local_start_api_mounts_every_method_on_root_and_proxy_paths() -> None:

@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from authorizer.tokens import hash_token
+from local_gateway.cfn import ResolvedTemplate
 from local_gateway.integration import MethodRequest, RestApiIntegration
 from local_gateway.lambda_runtime import lambda_context
 from local_gateway.local_tokens import LocalTokenStore
@@ -18,7 +19,6 @@ from proxy import handler as proxy_handler
 from proxy.upstream import PROXY_OWNED
 from tests.conftest import ConfigureProxy
 from tests.support.backend import RecordingBackend
-from tests.support.cfn import ResolvedTemplate
 from tests.support.logs import captured
 from tests.support.sam import translate
 

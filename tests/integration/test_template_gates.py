@@ -7,9 +7,9 @@ import pytest
 import yaml
 from cfnlint.api import ManualArgs, lint
 
+from local_gateway.cfn import ResolvedTemplate
 from local_gateway.integration import IntegrationContext, MethodRequest, RestApiIntegration
 from local_gateway.sam_template import TEMPLATE_PATH, load_proxy_integration, load_template
-from tests.support.cfn import ResolvedTemplate
 from tests.support.sam import translate
 
 USER_POOL = "arn:aws:cognito-idp:eu-west-1:123456789012:userpool/eu-west-1_AbCdEf123"
@@ -192,7 +192,7 @@ def test_gateway_responses_are_json_with_the_request_id_and_carry_cors_when_on()
         assert template == '{"message": $context.error.messageString, "requestId": "$context.requestId"}'
         assert "responseParameters" not in plain[response_type]
         origin = with_cors[response_type]["responseParameters"]["gatewayresponse.header.Access-Control-Allow-Origin"]
-        assert origin == {"Fn::Sub": "'${CorsAllowOrigin}'"}
+        assert origin == "'https://app.example.com'"
 
 
 def test_cors_preflight_is_answered_by_a_mock_without_auth() -> None:
