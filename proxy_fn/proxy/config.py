@@ -14,6 +14,14 @@ DEFAULT_BACKEND_TIMEOUT_SECONDS = 20.0
 
 
 _ORIGIN = re.compile(r"\*|https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?")
+# The request headers that carry each AuthMode's credential, which API Gateway checks before the function runs.
+_CREDENTIALS_BY_AUTH_MODE = {
+    "NONE": frozenset(),
+    "TOKEN": frozenset({"authorization"}),
+    "COGNITO": frozenset({"authorization"}),
+    "IAM": frozenset({"authorization", "x-amz-security-token"}),
+}
+_API_KEY_HEADER = "x-api-key"
 
 
 class IntegrationMode(StrEnum):
@@ -48,6 +56,8 @@ class ProxyConfig:
     ca_bundle: str | None
     cors_allow_origin: str | None = None
     integration_mode: IntegrationMode = IntegrationMode.VTL
+    # Lower-case names of the credentials API Gateway consumed: never sent on to the backend.
+    withheld_headers: frozenset[str] = frozenset()
 
 
 def parse_backend_url(value: str) -> BackendTarget:
@@ -115,6 +125,24 @@ def parse_integration_mode(value: str | None) -> IntegrationMode:
         raise ConfigError(f"INTEGRATION_MODE must be VTL or PROXY, got {value!r}") from None
 
 
+def parse_withheld_headers(environ: Mapping[str, str]) -> frozenset[str]:
+    """The credentials API Gateway has checked (AUTH_MODE, API_KEY_REQUIRED), unless FORWARD_GATEWAY_CREDENTIALS."""
+    auth_mode = environ.get("AUTH_MODE", "NONE").strip().upper() or "NONE"
+    if auth_mode not in _CREDENTIALS_BY_AUTH_MODE:
+        raise ConfigError(f"AUTH_MODE must be one of {', '.join(_CREDENTIALS_BY_AUTH_MODE)}, got {auth_mode!r}")
+    api_keys = _parse_flag(environ, "API_KEY_REQUIRED")
+    if _parse_flag(environ, "FORWARD_GATEWAY_CREDENTIALS"):
+        return frozenset()
+    return _CREDENTIALS_BY_AUTH_MODE[auth_mode] | ({_API_KEY_HEADER} if api_keys else frozenset())
+
+
+def _parse_flag(environ: Mapping[str, str], name: str) -> bool:
+    value = environ.get(name, "false").strip().lower() or "false"
+    if value not in ("true", "false"):
+        raise ConfigError(f"{name} must be true or false, got {value!r}")
+    return value == "true"
+
+
 def load_config(environ: Mapping[str, str]) -> ProxyConfig:
     backend_url = environ.get("BACKEND_URL")
     if not backend_url:
@@ -125,4 +153,5 @@ def load_config(environ: Mapping[str, str]) -> ProxyConfig:
         ca_bundle=parse_ca_bundle(environ.get("BACKEND_CA_BUNDLE")),
         cors_allow_origin=parse_cors_origin(environ.get("CORS_ALLOW_ORIGIN")),
         integration_mode=parse_integration_mode(environ.get("INTEGRATION_MODE")),
+        withheld_headers=parse_withheld_headers(environ),
     )

@@ -47,7 +47,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> LambdaRespo
         request = parse_event(event)
         request_id = request.request_id or request_id
         mapping_templates = CONFIG.integration_mode is IntegrationMode.VTL
-        upstream = build_upstream_request(request, CONFIG.backend, text_only=mapping_templates)
+        upstream = build_upstream_request(
+            request, CONFIG.backend, text_only=mapping_templates, withheld=CONFIG.withheld_headers
+        )
         with backend_call(upstream.method) as record_status:
             sent = time.perf_counter()
             backend_response = BACKEND.send(upstream)

@@ -53,28 +53,35 @@ class UpstreamRequest:
 
 
 def build_upstream_request(
-    request: ClientRequest, backend: BackendTarget, *, text_only: bool = False
+    request: ClientRequest,
+    backend: BackendTarget,
+    *,
+    text_only: bool = False,
+    withheld: frozenset[str] = frozenset(),
 ) -> UpstreamRequest:
-    """`text_only`: the answer must be text (mapping templates), so the backend is asked not to compress it."""
+    """`text_only`: the answer must be text (mapping templates), so the backend is asked not to compress it.
+    `withheld`: lower-case names of credentials API Gateway consumed, which the backend never sees."""
     target = backend.base_path + quote(request.path, safe=_PATH_SAFE)
     if request.query:
         target += "?" + urlencode(request.query, quote_via=quote, safe="")
     return UpstreamRequest(
         method=request.method,
         target=target,
-        headers=_forwarded_headers(request, backend, text_only),
+        headers=_forwarded_headers(request, backend, text_only, withheld),
         body=request.body,
     )
 
 
-def _forwarded_headers(request: ClientRequest, backend: BackendTarget, text_only: bool) -> list[tuple[str, str]]:
+def _forwarded_headers(
+    request: ClientRequest, backend: BackendTarget, text_only: bool, withheld: frozenset[str]
+) -> list[tuple[str, str]]:
     connection_listed = {
         token.strip().lower()
         for name, value in request.headers
         if name.lower() == "connection"
         for token in value.split(",")
     }
-    dropped = HOP_BY_HOP | PROXY_OWNED | connection_listed | ({"accept-encoding"} if text_only else set())
+    dropped = HOP_BY_HOP | PROXY_OWNED | withheld | connection_listed | ({"accept-encoding"} if text_only else set())
     client_value = _first_values(request.headers)
 
     headers = [(name, _wire(value)) for name, value in request.headers if name.lower() not in dropped]

@@ -163,3 +163,35 @@ def test_every_function_logs_to_a_log_group_with_retention(monkeypatch: pytest.M
     access_logs = resources["ProxyApi"]["Properties"]["AccessLogSetting"]
     assert access_logs["DestinationArn"] == {"Fn::GetAtt": ["ApiAccessLogGroup", "Arn"]}
     assert groups["ApiAccessLogGroup"]["Properties"]["RetentionInDays"] == "30"
+
+
+@pytest.mark.parametrize(
+    ("auth_mode", "api_keys", "forward", "reaches_backend"),
+    [
+        ("NONE", "false", "false", {"Authorization": "Bearer backend-own", "x-api-key": "k"}),
+        ("TOKEN", "false", "false", {"x-api-key": "k"}),
+        ("COGNITO", "true", "false", {}),
+        ("IAM", "false", "false", {"x-api-key": "k"}),
+        ("TOKEN", "true", "true", {"Authorization": "Bearer backend-own", "x-api-key": "k"}),
+    ],
+)
+def test_credentials_api_gateway_consumed_stay_out_of_the_backend_unless_asked_for(
+    chain: RestApiIntegration,
+    proxy_to: RecordingBackend,
+    configure_proxy: ConfigureProxy,
+    auth_mode: str,
+    api_keys: str,
+    forward: str,
+    reaches_backend: dict[str, str],
+) -> None:
+    """A token the gateway checked would otherwise end up in the backend's access logs."""
+    configure_proxy(proxy_to.url, auth_mode=auth_mode, api_key_required=api_keys, forward_gateway_credentials=forward)
+    sent = {"Authorization": "Bearer backend-own", "x-api-key": "k", "X-Amz-Security-Token": "session"}
+
+    chain.handle(MethodRequest("GET", "/", headers=list(sent.items())))
+
+    received = {name: proxy_to.last.header(name) for name in sent}
+    assert {
+        name: value for name, value in received.items() if value is not None and name != "X-Amz-Security-Token"
+    } == (reaches_backend)
+    assert (received["X-Amz-Security-Token"] is None) == (auth_mode == "IAM" and forward == "false")

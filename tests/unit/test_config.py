@@ -72,3 +72,35 @@ def test_the_integration_mode_defaults_to_mapping_templates(value: str | None, m
     environ = {"BACKEND_URL": "http://a"} | ({"INTEGRATION_MODE": value} if value else {})
 
     assert load_config(environ).integration_mode is mode
+
+
+@pytest.mark.parametrize(
+    ("settings", "withheld"),
+    [
+        ({}, set()),
+        ({"AUTH_MODE": "NONE"}, set()),
+        ({"AUTH_MODE": "TOKEN"}, {"authorization"}),
+        ({"AUTH_MODE": "COGNITO"}, {"authorization"}),
+        ({"AUTH_MODE": "IAM"}, {"authorization", "x-amz-security-token"}),
+        ({"AUTH_MODE": "NONE", "API_KEY_REQUIRED": "true"}, {"x-api-key"}),
+        ({"AUTH_MODE": "TOKEN", "API_KEY_REQUIRED": "true"}, {"authorization", "x-api-key"}),
+        ({"AUTH_MODE": "IAM", "API_KEY_REQUIRED": "true", "FORWARD_GATEWAY_CREDENTIALS": "true"}, set()),
+    ],
+)
+def test_the_credentials_api_gateway_consumed_are_withheld_unless_forwarding_is_asked_for(
+    settings: dict[str, str], withheld: set[str]
+) -> None:
+    assert load_config({"BACKEND_URL": "http://a", **settings}).withheld_headers == withheld
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"AUTH_MODE": "OAUTH"}, "AUTH_MODE must be one of NONE, TOKEN, COGNITO, IAM"),
+        ({"API_KEY_REQUIRED": "yes"}, "API_KEY_REQUIRED must be true or false"),
+        ({"FORWARD_GATEWAY_CREDENTIALS": "1"}, "FORWARD_GATEWAY_CREDENTIALS must be true or false"),
+    ],
+)
+def test_bad_credential_settings_fail_at_init(settings: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load_config({"BACKEND_URL": "http://a", **settings})

@@ -61,3 +61,28 @@ def test_utf8_header_values_are_sent_as_utf8_bytes() -> None:
 
     wire_value = dict(upstream.headers)["X-Name"]
     assert wire_value.encode("latin-1") == "José".encode()
+
+
+def test_withheld_credentials_never_reach_the_backend_in_any_capitalisation() -> None:
+    headers = [
+        ("AUTHORIZATION", "Bearer t0ken"),
+        ("X-Api-Key", "k3y"),
+        ("X-Amz-Security-Token", "s"),
+        ("Accept", "*/*"),
+    ]
+    withheld = frozenset({"authorization", "x-api-key", "x-amz-security-token"})
+
+    sent = build_upstream_request(request(headers=headers), BACKEND, withheld=withheld).headers
+
+    assert [name for name, _ in sent if name.lower() in withheld] == []
+    assert ("Accept", "*/*") in sent
+
+
+def test_mapping_templates_ask_the_backend_for_an_uncompressed_answer() -> None:
+    headers = [("Accept-Encoding", "gzip, br")]
+
+    as_text = build_upstream_request(request(headers=headers), BACKEND, text_only=True).headers
+    as_proxy = build_upstream_request(request(headers=headers), BACKEND).headers
+
+    assert [value for name, value in as_text if name == "Accept-Encoding"] == ["identity"]
+    assert [value for name, value in as_proxy if name == "Accept-Encoding"] == ["gzip, br"]
