@@ -101,20 +101,18 @@ def _serve(args: argparse.Namespace, backend_url: str) -> int:
     mode = args.mode or defaults["IntegrationMode"]
     os.environ["BACKEND_URL"] = backend_url
     os.environ["INTEGRATION_MODE"] = mode
+    os.environ["AUTH_MODE"] = auth_mode  # the proxy withholds the credential the gateway checked
     os.environ.setdefault("BACKEND_TIMEOUT_SECONDS", defaults["BackendTimeoutSeconds"])
     os.environ.setdefault("CORS_ALLOW_ORIGIN", defaults["CorsAllowOrigin"])
     from proxy import handler as proxy_handler  # noqa: PLC0415 - reads BACKEND_URL at import, like a cold start
 
     authorize, token = _token_authorizer(args, settings) if auth_mode == "TOKEN" else (None, None)
-    api = load_proxy_integration(
-        parameters={"IntegrationMode": mode, "CorsAllowOrigin": os.environ["CORS_ALLOW_ORIGIN"]}
-    )
+    deployed_as = {"IntegrationMode": mode, "CorsAllowOrigin": os.environ["CORS_ALLOW_ORIGIN"], "AuthMode": auth_mode}
     gateway = build_gateway(
-        settings,
-        api,
+        load_gateway_settings(parameters=deployed_as),
+        load_proxy_integration(parameters=deployed_as),
         invoker(proxy_handler.lambda_handler, "proxy"),
         authorize,
-        cors_allow_origin=os.environ["CORS_ALLOW_ORIGIN"],
     )
     try:
         server = make_server(gateway, "127.0.0.1", args.port)

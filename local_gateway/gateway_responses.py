@@ -1,6 +1,7 @@
 """API Gateway's own refusals, rendered from template.yaml's x-amazon-apigateway-gateway-responses."""
 
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
 
@@ -33,16 +34,48 @@ REFUSALS: dict[str, tuple[HTTPStatus, str]] = {
 }
 
 
+@dataclass(frozen=True)
+class GatewayResponse:
+    """One entry of x-amazon-apigateway-gateway-responses: a body template and its response headers."""
+
+    template: str
+    # (header name, source): a quoted static value, or method.request.header.<name> from the client's request
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+_REQUEST_HEADER = "method.request.header."
+
+
 class GatewayResponses:
-    def __init__(self, templates: dict[str, str], stage: str) -> None:
-        self._templates = templates
+    def __init__(self, responses: Mapping[str, GatewayResponse], stage: str) -> None:
+        self._responses = responses
         self._stage = stage
 
-    def refuse(self, response_type: str, request_id: str) -> MethodResponse:
+    def refuse(
+        self, response_type: str, request_id: str, request_headers: Sequence[tuple[str, str]] = ()
+    ) -> MethodResponse:
+        """A type the API does not customize takes DEFAULT_4XX or DEFAULT_5XX, by its status class."""
         status, message = REFUSALS[response_type]
-        template = (
-            self._templates.get(response_type) or self._templates["DEFAULT_4XX" if status < 500 else "DEFAULT_5XX"]
+        response = (
+            self._responses.get(response_type) or self._responses["DEFAULT_4XX" if status < 500 else "DEFAULT_5XX"]
         )
         context = {"requestId": request_id, "stage": self._stage, "error": {"messageString": json.dumps(message)}}
-        body = render(template, Input(body=""), context, {}).output.encode("utf-8")
-        return MethodResponse(int(status), [("Content-Type", "application/json")], body, request_id)
+        body = render(response.template, Input(body=""), context, {}).output.encode("utf-8")
+        headers = [("Content-Type", "application/json"), *_mapped_headers(response.headers, request_headers)]
+        return MethodResponse(int(status), headers, body, request_id)
+
+
+def _mapped_headers(
+    sources: Sequence[tuple[str, str]], request_headers: Sequence[tuple[str, str]]
+) -> list[tuple[str, str]]:
+    """Static values as they are; a request header's value when the client sent it, else no header."""
+    headers = []
+    for name, source in sources:
+        if source.startswith("'"):
+            headers.append((name, source.strip("'")))
+        elif source.startswith(_REQUEST_HEADER):
+            wanted = source.removeprefix(_REQUEST_HEADER).lower()
+            value = next((value for key, value in reversed(request_headers) if key.lower() == wanted), None)
+            if value is not None:
+                headers.append((name, value))
+    return headers

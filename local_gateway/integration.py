@@ -124,7 +124,7 @@ class RestApiIntegration:
         self._invoke = invoke
         self._stage = stage
         self._api_id = api_id
-        self._responses = responses or GatewayResponses(load_gateway_settings().gateway_response_templates, stage)
+        self._responses = responses or GatewayResponses(load_gateway_settings().gateway_responses, stage)
 
     @property
     def answers_preflight(self) -> bool:
@@ -145,7 +145,7 @@ class RestApiIntegration:
                 return self._lambda_proxy(request, context, authorizer)
             return self._mapping_templates(request, context, authorizer)
         except _ConfigurationError:
-            return self._responses.refuse("DEFAULT_5XX", context.request_id)
+            return self._refuse("DEFAULT_5XX", request, context)
 
     def render_event(
         self, request: MethodRequest, context: IntegrationContext, authorizer: dict[str, Any] | None = None
@@ -157,7 +157,7 @@ class RestApiIntegration:
         content_type = _media_type(_last(request.headers, "content-type") or DEFAULT_CONTENT_TYPE)
         template = self._api.request_templates.get(content_type)
         if template is None:
-            return self._responses.refuse("UNSUPPORTED_MEDIA_TYPE", context.request_id)
+            return self._refuse("UNSUPPORTED_MEDIA_TYPE", request, context)
         resource, path_parameters = _match_resource(request.path)
         binary = self._is_binary(content_type)
         body = convert_payload(request.body, binary, self._api.request_content_handling, binary_when_unset=binary)
@@ -179,11 +179,11 @@ class RestApiIntegration:
         if isinstance(event_text, MethodResponse):
             return event_text
         if len(event_text.encode("utf-8")) > LAMBDA_PAYLOAD_LIMIT_BYTES:
-            return self._responses.refuse("REQUEST_TOO_LARGE", context.request_id)
+            return self._refuse("REQUEST_TOO_LARGE", request, context)
         try:
             event = json.loads(event_text)
         except json.JSONDecodeError:
-            return self._responses.refuse("DEFAULT_5XX", context.request_id)
+            return self._refuse("DEFAULT_5XX", request, context)
         try:
             payload, error_message = self._invoke_lambda(event), None
         except FunctionError as error:
@@ -233,13 +233,13 @@ class RestApiIntegration:
     ) -> MethodResponse:
         event = self._proxy_event(request, context, authorizer)
         if len(json.dumps(event).encode("utf-8")) > LAMBDA_PAYLOAD_LIMIT_BYTES:
-            return self._responses.refuse("REQUEST_TOO_LARGE", context.request_id)
+            return self._refuse("REQUEST_TOO_LARGE", request, context)
         try:
             result = json.loads(self._invoke_lambda(event))
         except FunctionError:
-            return self._responses.refuse("INTEGRATION_FAILURE", context.request_id)
+            return self._refuse("INTEGRATION_FAILURE", request, context)
         if not isinstance(result, dict) or not result.keys() <= _PROXY_RESPONSE_KEYS:
-            return self._responses.refuse("INTEGRATION_FAILURE", context.request_id)  # a malformed proxy answer
+            return self._refuse("INTEGRATION_FAILURE", request, context)  # a malformed proxy answer
         headers = _merged_proxy_headers(result.get("headers") or {}, result.get("multiValueHeaders") or {})
         if not any(name.lower() == "content-type" for name, _ in headers):
             headers.insert(0, ("Content-Type", LAMBDA_RESULT_TYPE))
@@ -248,7 +248,7 @@ class RestApiIntegration:
             try:
                 content = base64.b64decode(body, validate=True)
             except binascii.Error:
-                return self._responses.refuse("DEFAULT_5XX", context.request_id)
+                return self._refuse("DEFAULT_5XX", request, context)
         else:
             content = body.encode("utf-8")
         return MethodResponse(int(result.get("statusCode") or 200), headers, content, context.request_id)
@@ -279,6 +279,9 @@ class RestApiIntegration:
             else None,
             "isBase64Encoded": binary and bool(request.body),
         }
+
+    def _refuse(self, response_type: str, request: MethodRequest, context: IntegrationContext) -> MethodResponse:
+        return self._responses.refuse(response_type, context.request_id, request.headers)
 
     def _invoke_lambda(self, event: dict[str, Any]) -> str:
         """The function's answer as the Lambda service returns it: JSON text within the response limit."""

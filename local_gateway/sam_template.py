@@ -8,6 +8,7 @@ from typing import Any
 from samcli.yamlhelper import yaml_parse
 
 from local_gateway.cfn import ResolvedTemplate
+from local_gateway.gateway_responses import GatewayResponse
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE_PATH = PROJECT_ROOT / "template.yaml"
@@ -101,19 +102,29 @@ class GatewaySettings:
     """Parameter defaults and API-level settings of template.yaml that the local gateway honours."""
 
     parameters: dict[str, str]
-    gateway_response_templates: dict[str, str]
+    gateway_responses: dict[str, GatewayResponse]
     token_validation_expression: str
 
 
-def load_gateway_settings(path: Path = TEMPLATE_PATH) -> GatewaySettings:
+def load_gateway_settings(path: Path = TEMPLATE_PATH, parameters: Mapping[str, str] | None = None) -> GatewaySettings:
+    """The gateway responses as deployed with these template parameters (CORS adds headers to them)."""
     template = load_template(path)
-    body = template["Resources"]["ProxyApi"]["Properties"]["DefinitionBody"]
-    bearer = body["components"]["securitySchemes"]["BearerToken"]["Fn::If"][1]
+    resolved = ResolvedTemplate(template, dict(parameters or {}))
+    body = resolved.resources["ProxyApi"]["Properties"]["DefinitionBody"]
+    bearer = template["Resources"]["ProxyApi"]["Properties"]["DefinitionBody"]["components"]["securitySchemes"]
     return GatewaySettings(
         parameters={name: str(spec.get("Default", "")) for name, spec in template["Parameters"].items()},
-        gateway_response_templates={
-            name: response["responseTemplates"]["application/json"]
+        gateway_responses={
+            name: GatewayResponse(
+                template=response["responseTemplates"]["application/json"],
+                headers=tuple(
+                    (name.removeprefix("gatewayresponse.header."), source)
+                    for name, source in response.get("responseParameters", {}).items()
+                ),
+            )
             for name, response in body["x-amazon-apigateway-gateway-responses"].items()
         },
-        token_validation_expression=bearer["x-amazon-apigateway-authorizer"]["identityValidationExpression"],
+        token_validation_expression=bearer["BearerToken"]["Fn::If"][1]["x-amazon-apigateway-authorizer"][
+            "identityValidationExpression"
+        ],
     )

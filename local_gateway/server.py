@@ -47,14 +47,12 @@ class LocalGateway:
         authorization: TokenAuthorization | None,
         *,
         integration_timeout_seconds: float,
-        cors_allow_origin: str = "",
         access_log: TextIO = sys.stderr,
     ) -> None:
         self._integration = integration
         self._responses = responses
         self._authorization = authorization
         self._timeout = integration_timeout_seconds
-        self._cors_allow_origin = cors_allow_origin
         self._access_log = access_log
         self._workers = ThreadPoolExecutor(max_workers=16, thread_name_prefix="integration")
 
@@ -65,17 +63,17 @@ class LocalGateway:
             authorization = next((v for k, v in request.headers if k.lower() == "authorization"), None)
             decision = self._authorization.decide(authorization, request.method, request.path)
             if decision.refusal:
-                return self._with_cors(self._responses.refuse(decision.refusal, request_id))
+                return self._responses.refuse(decision.refusal, request_id, request.headers)
             authorizer = decision.context
         context = IntegrationContext(request_id=request_id, request_time_epoch_ms=int(time.time() * 1000))
         future = self._workers.submit(self._integration.handle, request, context, authorizer)
         try:
             return future.result(timeout=self._timeout)
         except FutureTimeout:
-            return self._with_cors(self._responses.refuse("INTEGRATION_TIMEOUT", request_id))
+            return self._responses.refuse("INTEGRATION_TIMEOUT", request_id, request.headers)
 
-    def refuse(self, response_type: str, request_id: str) -> MethodResponse:
-        return self._with_cors(self._responses.refuse(response_type, request_id))
+    def refuse(self, response_type: str, request: MethodRequest, request_id: str) -> MethodResponse:
+        return self._responses.refuse(response_type, request_id, request.headers)
 
     def log_access(self, request: MethodRequest, response: MethodResponse, started: float) -> None:
         line = {
@@ -92,13 +90,6 @@ class LocalGateway:
     def close(self) -> None:
         self._workers.shutdown(wait=False, cancel_futures=True)
 
-    def _with_cors(self, response: MethodResponse) -> MethodResponse:
-        """The gateway responses' CORS headers (template.yaml's gatewayresponse.header parameters)."""
-        if not self._cors_allow_origin:
-            return response
-        headers = [*response.headers, ("Access-Control-Allow-Origin", self._cors_allow_origin), ("Vary", "Origin")]
-        return MethodResponse(response.status, headers, response.body, response.request_id)
-
 
 def build_gateway(
     settings: GatewaySettings,
@@ -106,7 +97,6 @@ def build_gateway(
     proxy: LambdaInvoker,
     authorize: AuthorizerFunction | None,
     *,
-    cors_allow_origin: str = "",
     access_log: TextIO = sys.stderr,
 ) -> LocalGateway:
     """The gateway template.yaml describes, with its default parameters (stage, authorizer cache TTL)."""
@@ -119,13 +109,12 @@ def build_gateway(
             cache_ttl_seconds=float(settings.parameters["AuthorizerCacheTtlSeconds"]),
             api_arn=f"arn:aws:execute-api:local:123456789012:local/{stage}",
         )
-    responses = GatewayResponses(settings.gateway_response_templates, stage)
+    responses = GatewayResponses(settings.gateway_responses, stage)
     return LocalGateway(
         RestApiIntegration(api, proxy, stage, responses=responses),
         responses,
         authorization,
         integration_timeout_seconds=api.timeout_ms / 1000,
-        cors_allow_origin=cors_allow_origin,
         access_log=access_log,
     )
 
@@ -165,10 +154,10 @@ def _handler_for(gateway: LocalGateway) -> type[BaseHTTPRequestHandler]:
             try:
                 body = self._read_body()
             except RequestTooLarge:
-                response = gateway.refuse("REQUEST_TOO_LARGE", request_id)
+                response = gateway.refuse("REQUEST_TOO_LARGE", request, request_id)
                 self.close_connection = True  # the rest of the body is not read
             except ValueError:
-                response = gateway.refuse("DEFAULT_4XX", request_id)
+                response = gateway.refuse("DEFAULT_4XX", request, request_id)
                 self.close_connection = True
             else:
                 request = MethodRequest(request.method, path, request.query, request.headers, body, request.source_ip)

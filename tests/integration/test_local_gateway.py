@@ -307,3 +307,14 @@ def test_the_readme_quick_start_works_as_written() -> None:
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=15)
+
+
+def test_an_unlisted_content_type_is_a_415_that_names_it(local_api: LocalApi) -> None:
+    response = local_api.request("POST", "/anything", body=b"x", headers={"Content-Type": "application/x-made-up"})
+
+    if local_api.mode == "VTL":
+        assert response.status == 415
+        assert response.headers["X-Unsupported-Content-Type"] == "application/x-made-up"
+        assert "IntegrationMode=PROXY" in response.json()["message"]
+    else:
+        assert response.status == 200

@@ -6,8 +6,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from local_gateway.integration import MethodRequest, RestApiIntegration
+from local_gateway.sam_template import load_proxy_integration
 from tests.conftest import ConfigureProxy
-from tests.support.backend import RecordingBackend
+from tests.support.backend import RecordingBackend, Reply
 
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 PATHS = ["/", "/orders", "/orders/42/items/7/notes/2026/11"]
@@ -82,6 +83,8 @@ def test_an_unlisted_content_type_is_refused_with_415_before_the_lambda_under_ma
     if integration_mode == "VTL":
         assert response.status == 415
         assert json.loads(response.body)["requestId"] == response.request_id
+        assert "requestTemplates in template.yaml" in json.loads(response.body)["message"]
+        assert response.header("X-Unsupported-Content-Type") == "audio/x-made-up"
         assert proxy_to.requests == []
     else:
         assert (response.status, proxy_to.last.body) == (200, b"x")
@@ -194,3 +197,36 @@ def test_the_caller_identity_comes_from_the_authorizer_and_cannot_be_forged(
 
     chain.handle(forged, authorizer={"principalId": "acme", "client": "acme"})
     assert proxy_to.last.headers_named("X-Authenticated-Client") == ["acme"]
+
+
+# Types real APIs send that a narrower list once refused with 415.
+COMMON_TYPES = [
+    "application/x-protobuf",
+    "application/vnd.github+json",
+    "application/cbor",
+    "image/avif",
+    "video/mp4",
+    "text/markdown",
+    "application/ld+json",
+    "application/x-amz-json-1.1",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+]
+LISTED_TYPES = sorted(load_proxy_integration(parameters={"IntegrationMode": "VTL"}).request_templates)
+
+
+def test_the_common_types_are_in_the_one_list() -> None:
+    assert set(COMMON_TYPES) <= set(LISTED_TYPES)
+
+
+@pytest.mark.parametrize("integration_mode", ["VTL"], indirect=True)  # AWS_PROXY takes any type
+@pytest.mark.parametrize("content_type", LISTED_TYPES)
+def test_every_listed_content_type_reaches_the_backend_byte_for_byte(
+    chain: RestApiIntegration, proxy_to: RecordingBackend, content_type: str
+) -> None:
+    body = b"\x00\xffbytes of " + content_type.encode()
+    proxy_to.responder = lambda _: Reply(201, [("Content-Type", "text/plain")], b"stored")
+
+    response = chain.handle(MethodRequest("POST", "/in", headers=[("Content-Type", content_type)], body=body))
+
+    assert (response.status, response.body) == (201, b"stored")
+    assert (proxy_to.last.header("Content-Type"), proxy_to.last.body) == (content_type, body)

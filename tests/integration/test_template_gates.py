@@ -1,5 +1,6 @@
 """API Gateway's gates in template.yaml: every AuthMode, API keys, IP allowlist and CORS, linted and inspected."""
 
+import json
 import re
 from typing import Any
 
@@ -186,13 +187,25 @@ def test_gateway_responses_are_json_with_the_request_id_and_carry_cors_when_on()
     plain = definition(VARIANTS["token"])["x-amazon-apigateway-gateway-responses"]
     with_cors = definition(VARIANTS["token+keys+allowlist+cors"])["x-amazon-apigateway-gateway-responses"]
 
-    assert sorted(plain) == sorted(GATEWAY_RESPONSES)
+    assert sorted(plain) == sorted([*GATEWAY_RESPONSES, "UNSUPPORTED_MEDIA_TYPE"])
     for response_type in GATEWAY_RESPONSES:
         template = plain[response_type]["responseTemplates"]["application/json"]
         assert template == '{"message": $context.error.messageString, "requestId": "$context.requestId"}'
         assert "responseParameters" not in plain[response_type]
+    for response_type in with_cors:
         origin = with_cors[response_type]["responseParameters"]["gatewayresponse.header.Access-Control-Allow-Origin"]
         assert origin == "'https://app.example.com'"
+
+
+def test_the_415_names_the_refused_type_and_the_ways_out() -> None:
+    unsupported = definition(VARIANTS["token"])["x-amazon-apigateway-gateway-responses"]["UNSUPPORTED_MEDIA_TYPE"]
+
+    assert unsupported["responseParameters"] == {
+        "gatewayresponse.header.X-Unsupported-Content-Type": "method.request.header.Content-Type"
+    }
+    message = json.loads(unsupported["responseTemplates"]["application/json"].replace("$context.requestId", "r"))
+    assert "requestTemplates in template.yaml" in message["message"]
+    assert "IntegrationMode=PROXY" in message["message"]
 
 
 def test_cors_preflight_is_answered_by_a_mock_without_auth() -> None:
@@ -227,3 +240,16 @@ def test_samconfig_runs_sam_local_start_api_without_the_authorizer() -> None:
     from tests.integration.test_sam_local_routes import samconfig_overrides
 
     assert samconfig_overrides("start_api")["AuthMode"] == "NONE"
+
+
+def test_the_processed_template_stays_well_inside_cloudformations_1_mb(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The request template is copied per listed content type and per route: the list has a size budget.
+
+    "The maximum size for a processed stack template is ... 1 MB when passed as an S3 object" (CloudFormation,
+    template-macros-troubleshoot-processed-template.html); sam deploy uploads the template to S3.
+    """
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    variant: dict[str, Any] = {**VARIANTS["token+keys+allowlist+cors"], "AllowedSourceCidrs": ["203.0.113.0/24"]}
+    processed = len(json.dumps(translate(load_template(), variant)))
+
+    assert processed < 700_000, f"{processed:,} bytes: shorten the request template or the content-type list"
