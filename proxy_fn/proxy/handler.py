@@ -14,10 +14,10 @@ from proxy.config import load_config
 from proxy.errors import ProxyError
 from proxy.event import parse_event
 from proxy.response import LAMBDA_RESPONSE_LIMIT_BYTES, LambdaResponse, error_response, to_lambda_response
-from proxy.telemetry import backend_call, metrics, record_backend_answer, record_failure, traced
+from proxy.telemetry import SERVICE, backend_call, metrics, record_backend_answer, record_failure, traced
 from proxy.upstream import build_upstream_request
 
-logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "private-api-proxy"))
+logger = Logger(service=SERVICE)
 # Cold start: a bad setting fails the init here, loudly, instead of failing every request.
 CONFIG = load_config(os.environ)
 BACKEND = BackendClient(CONFIG, max_body_bytes=LAMBDA_RESPONSE_LIMIT_BYTES)
