@@ -3,7 +3,8 @@
 import socket
 import struct
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 Script = Callable[[socket.socket], object]
 
@@ -71,3 +72,14 @@ class FaultServer:
             pass  # the proxy hanging up first is part of several scenarios
         finally:
             connection.close()
+
+
+@contextmanager
+def unresponsive_listener(host: str, port: int) -> Iterator[None]:
+    """An address where a connect never completes: a listener whose accept queue is full and never drained,
+    as a stopped task's address in a stale DNS answer behaves (no refusal, no answer)."""
+    with socket.socket() as listener:
+        listener.bind((host, port))
+        listener.listen(0)  # Linux queues one connection, then drops further SYNs
+        with socket.create_connection((host, port)):
+            yield
