@@ -10,18 +10,12 @@ from collections.abc import Iterator
 import pytest
 
 from local_gateway.integration import MethodRequest, RestApiIntegration
-from tests.conftest import ConfigureProxy
+from tests.conftest import BACKEND_NAME, ConfigureProxy
 from tests.support.backend import RecordingBackend, Reply
 from tests.support.faults import unresponsive_listener
-from tests.support.resolver import Resolver, control_resolution
+from tests.support.resolver import Resolver
 
-NAME = "orders.backend.test"  # RFC 6761: .test never resolves for real
 TIMEOUT_SECONDS = 1.0
-
-
-@pytest.fixture
-def resolver(monkeypatch: pytest.MonkeyPatch) -> Resolver:
-    return control_resolution(monkeypatch, NAME)
 
 
 @pytest.fixture
@@ -36,7 +30,7 @@ def replacement() -> Iterator[RecordingBackend]:
 def by_name(
     chain: RestApiIntegration, configure_proxy: ConfigureProxy, resolver: Resolver, replacement: RecordingBackend
 ) -> RestApiIntegration:
-    configure_proxy(f"http://{NAME}:{replacement.port}", backend_timeout_seconds=str(TIMEOUT_SECONDS))
+    configure_proxy(f"http://{BACKEND_NAME}:{replacement.port}", backend_timeout_seconds=str(TIMEOUT_SECONDS))
     return chain
 
 
