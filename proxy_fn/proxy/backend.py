@@ -78,7 +78,7 @@ class BackendClient:
         try:
             return self._attempt(request, first, deadline - time.monotonic())
         except Exception as error:
-            reason = retry_reason(request.method, first, error)
+            reason = _retry_reason(request.method, first, error)
             remaining = deadline - time.monotonic()
             if reason is None or remaining <= 0:
                 raise
@@ -121,14 +121,15 @@ class BackendClient:
             chunks.append(chunk)
 
 
-def retry_reason(method: str, exchange: Exchange, error: Exception) -> str | None:
+def _retry_reason(method: str, exchange: Exchange, error: Exception) -> str | None:
     """Why the failed attempt may go again, or None when it must not.
 
     Only a pooled connection that was closed or reset before any response byte arrived qualifies: that is what a
-    keep-alive connection to a stopped or replaced backend does on its next use. A timeout, anything that reached
-    the response, and any failure of a fresh connection is a real fault and answered as such. Then the request
-    may go again if repeating it is harmless (an idempotent method), or if it never left: the connection failed
-    before the request line and headers were written, so no backend can have acted on it (a POST or PATCH too).
+    keep-alive connection to a stopped or replaced backend does on its next use. Timeouts, failures after a
+    response byte arrived and failures of a fresh connection are real faults, answered as such. A qualifying
+    request may go again if repeating it is harmless (an idempotent method), or if it never left: the connection
+    failed before the request line and headers were written, so no backend can have acted on it (POST and PATCH
+    too).
     """
     # urllib3 reports a reset or EOF while sending or awaiting the status line as ProtocolError, raised while
     # handling the ConnectionError (http.client's RemoteDisconnected included); timeouts are not ConnectionErrors.
