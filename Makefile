@@ -66,9 +66,10 @@ local: venv
 load: venv
 	$(BIN)/python -m bench.load --clients 8 --requests 2000
 
-## The default suite with 20,000 examples per property instead of 1,000.
+## Larger runs of the randomised tests: 20,000 examples per property instead of 1,000, and the rolling-replacement
+## test (tests/integration/test_rolling_replacement.py) through 30 backend replacements instead of 3.
 test-long: venv
-	HYPOTHESIS_PROFILE=long $(BIN)/pytest tests/property
+	HYPOTHESIS_PROFILE=long ROLLING_REPLACEMENTS=30 $(BIN)/pytest tests/property tests/integration/test_rolling_replacement.py
 
 ## Side-by-side measurements on 127.0.0.1 (not part of `make test`); results table in the README.
 bench: venv

@@ -19,10 +19,12 @@ from proxy.config import load_config
 from proxy.response import LAMBDA_RESPONSE_LIMIT_BYTES
 from tests.support.backend import RecordingBackend
 from tests.support.logs import LogLines, captured
+from tests.support.resolver import Resolver, control_resolution
 
 STAGE = "v1"
 # template.yaml's IntegrationMode values: mapping templates, and Lambda proxy.
 MODES = ["VTL", "PROXY"]
+BACKEND_NAME = "orders.backend.test"  # RFC 6761: .test never resolves for real
 
 # Property tests: 1,000 examples each by default; `make test-long` runs the "long" profile.
 settings.register_profile(
@@ -65,6 +67,12 @@ def configure_proxy(monkeypatch: pytest.MonkeyPatch) -> ConfigureProxy:
 def proxy_to(backend: RecordingBackend, configure_proxy: ConfigureProxy) -> RecordingBackend:
     configure_proxy(backend.url, backend_timeout_seconds="3")
     return backend
+
+
+@pytest.fixture
+def resolver(monkeypatch: pytest.MonkeyPatch) -> Resolver:
+    """BACKEND_NAME resolves to the addresses the test gives, in that order (socket.getaddrinfo, in process)."""
+    return control_resolution(monkeypatch, BACKEND_NAME)
 
 
 def invoke_handler(event: Any) -> Any:

@@ -1,4 +1,5 @@
-"""Talks HTTP to the private backend: one pooled keep-alive connection per container, a hard deadline."""
+"""Talks HTTP to the private backend: one pooled keep-alive connection per container, a hard deadline, and one
+retry on a fresh connection when a pooled one turns out to have gone stale."""
 
 import logging
 import time
@@ -15,10 +16,14 @@ from urllib3.exceptions import (
 )
 
 from proxy.config import ProxyConfig
+from proxy.connection import Exchange, ObservedHTTPConnection, ObservedHTTPSConnection, observed
 from proxy.errors import BackendResponseTooLarge, BackendTimeout, BackendUnreachable
+from proxy.telemetry import record_retry
 from proxy.upstream import UpstreamRequest
 
 _CHUNK = 256 * 1024
+# RFC 9110 9.2.2: sending one of these twice has the effect of sending it once (the issue's list; no TRACE).
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 # At DEBUG urllib3 logs every request target, and query strings can carry tokens; it never logs below WARNING.
 logging.getLogger("urllib3").setLevel(logging.WARNING)
 
@@ -48,23 +53,12 @@ class BackendClient:
             ca_certs=config.ca_bundle,
         )
         self._pool = self._manager.connection_from_host(backend.host, backend.port, backend.scheme)
+        self._pool.ConnectionCls = ObservedHTTPSConnection if backend.scheme == "https" else ObservedHTTPConnection
 
     def send(self, request: UpstreamRequest) -> BackendResponse:
         deadline = time.monotonic() + self._timeout
         try:
-            response = self._pool.urlopen(
-                request.method,
-                request.target,
-                body=request.body or None,
-                headers=_as_urllib3_headers(request.headers),
-                retries=False,
-                redirect=False,
-                assert_same_host=False,
-                timeout=urllib3.Timeout(total=self._timeout),
-                preload_content=False,
-                decode_content=False,
-                release_conn=False,
-            )
+            response = self._open(request, deadline)
         except Exception as error:
             raise _backend_error(error, self._timeout) from error
         try:
@@ -77,6 +71,35 @@ class BackendClient:
             response.release_conn()
         headers = [(name, _from_wire(value)) for name, value in response.headers.iteritems()]
         return BackendResponse(status=response.status, headers=headers, body=body)
+
+    def _open(self, request: UpstreamRequest, deadline: float) -> urllib3.BaseHTTPResponse:
+        """Sends the request and reads the response head; at most once more, on a fresh connection, in the time left."""
+        first = Exchange()
+        try:
+            return self._attempt(request, first, deadline - time.monotonic())
+        except Exception as error:
+            reason = _retry_reason(request.method, first, error)
+            remaining = deadline - time.monotonic()
+            if reason is None or remaining <= 0:
+                raise
+        record_retry(request.method, reason)
+        return self._attempt(request, Exchange(fresh_only=True), remaining)
+
+    def _attempt(self, request: UpstreamRequest, exchange: Exchange, seconds: float) -> urllib3.BaseHTTPResponse:
+        with observed(exchange):
+            return self._pool.urlopen(
+                request.method,
+                request.target,
+                body=request.body or None,
+                headers=_as_urllib3_headers(request.headers),
+                retries=False,
+                redirect=False,
+                assert_same_host=False,
+                timeout=urllib3.Timeout(total=seconds),
+                preload_content=False,
+                decode_content=False,
+                release_conn=False,
+            )
 
     def _read_body(self, response: urllib3.BaseHTTPResponse, deadline: float) -> bytes:
         chunks: list[bytes] = []
@@ -96,6 +119,28 @@ class BackendClient:
                     "response can carry"
                 )
             chunks.append(chunk)
+
+
+def _retry_reason(method: str, exchange: Exchange, error: Exception) -> str | None:
+    """Why the failed attempt may go again, or None when it must not.
+
+    Only a pooled connection that was closed or reset before any response byte arrived qualifies: that is what a
+    keep-alive connection to a stopped or replaced backend does on its next use. Timeouts, failures after a
+    response byte arrived and failures of a fresh connection are real faults, answered as such. A qualifying
+    request may go again if repeating it is harmless (an idempotent method), or if it never left: the connection
+    failed before the request line and headers were written, so no backend can have acted on it (POST and PATCH
+    too).
+    """
+    # urllib3 reports a reset or EOF while sending or awaiting the status line as ProtocolError, raised while
+    # handling the ConnectionError (http.client's RemoteDisconnected included); timeouts are not ConnectionErrors.
+    closed_before_answer = isinstance(error, ProtocolError) and isinstance(error.__context__, ConnectionError)
+    if not (exchange.reused and closed_before_answer):
+        return None
+    if not exchange.head_written:
+        return "reused connection closed before the request was written"
+    if method in IDEMPOTENT_METHODS:
+        return "reused connection closed before answering an idempotent request"
+    return None
 
 
 def _as_urllib3_headers(headers: list[tuple[str, str]]) -> "dict[str, str] | urllib3.HTTPHeaderDict":

@@ -71,6 +71,10 @@ def parse_backend_url(value: str) -> BackendTarget:
         raise ConfigError("BACKEND_URL must start with http:// or https://")
     if not parts.hostname:
         raise ConfigError("BACKEND_URL has no host")
+    try:
+        parts.hostname.encode("idna")  # what the resolver does with it for every new connection
+    except UnicodeError:
+        raise ConfigError("BACKEND_URL's host is not a valid DNS name (an empty or over-long label)") from None
     if parts.username is not None or parts.password is not None:
         raise ConfigError("BACKEND_URL must not contain credentials")
     if parts.query or parts.fragment:

@@ -21,6 +21,7 @@ from proxy.response import (
     to_lambda_response,
 )
 from proxy.telemetry import (
+    SERVICE,
     backend_call,
     metrics,
     record_backend_answer,
@@ -30,7 +31,7 @@ from proxy.telemetry import (
 )
 from proxy.upstream import build_upstream_request
 
-logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "private-api-proxy"))
+logger = Logger(service=SERVICE)
 # Cold start: a bad setting fails the init here, loudly, instead of failing every request.
 CONFIG = load_config(os.environ)
 BACKEND = BackendClient(CONFIG, max_body_bytes=LAMBDA_RESPONSE_LIMIT_BYTES)

@@ -5,10 +5,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from aws_lambda_powertools import Metrics
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
+SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "private-api-proxy")
 metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "PrivateApiProxy"))
+# Writes through the handler's logger (same JSON, same correlation id).
+logger = Logger(service=SERVICE, child=True)
 
 
 def _tracing_active() -> bool:
@@ -57,3 +60,9 @@ def record_failure(metric_name: str) -> None:
 
 def record_dropped_cookies(count: int) -> None:
     metrics.add_metric(name="DroppedSetCookie", unit=MetricUnit.Count, value=count)
+
+
+def record_retry(method: str, reason: str) -> None:
+    """A stale pooled connection: counted, and logged without the target (query strings can carry tokens)."""
+    metrics.add_metric(name="BackendRetry", unit=MetricUnit.Count, value=1)
+    logger.info("retrying on a fresh connection", extra={"method": method, "reason": reason})

@@ -1,5 +1,6 @@
-"""A real HTTP/1.1 server on 127.0.0.1 that records what it received and answers as a test tells it."""
+"""A real HTTP/1.1 server on a loopback address that records what it received and answers as a test tells it."""
 
+import contextlib
 import socket
 import ssl
 import threading
@@ -47,14 +48,19 @@ def echo(request: ReceivedRequest) -> Reply:
 
 
 class RecordingBackend:
-    """Start with `with RecordingBackend() as backend:`; `backend.responder` decides every answer."""
+    """Start with `with RecordingBackend() as backend:`; `backend.responder` decides every answer.
 
-    def __init__(self, tls_context: ssl.SSLContext | None = None) -> None:
+    `host` and `port` place it, e.g. two backends on 127.0.0.2 and 127.0.0.3 with one port behind one name.
+    """
+
+    def __init__(self, tls_context: ssl.SSLContext | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
         self.requests: list[ReceivedRequest] = []
         self.responder: Responder = echo
         self.connections_opened = 0
         self._lock = threading.Lock()
-        self._server = _Server(("127.0.0.1", 0), _handler_for(self))
+        self._idle: dict[socket.socket, bool] = {}  # each open connection: is it waiting for a request?
+        self._draining = False
+        self._server = _Server((host, port), _handler_for(self))
         if tls_context is not None:
             self._server.socket = tls_context.wrap_socket(self._server.socket, server_side=True)
         self.scheme = "https" if tls_context else "http"
@@ -62,8 +68,16 @@ class RecordingBackend:
         self._thread.daemon = True
 
     @property
+    def host(self) -> str:
+        return str(self._server.server_address[0])
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
+
+    @property
     def url(self) -> str:
-        return f"{self.scheme}://127.0.0.1:{self._server.server_address[1]}"
+        return f"{self.scheme}://{self.host}:{self.port}"
 
     @property
     def last(self) -> ReceivedRequest:
@@ -78,13 +92,51 @@ class RecordingBackend:
         self._server.server_close()
         self._thread.join(timeout=5)
 
+    def drain(self, seconds: float = 5.0) -> None:
+        """Stops as a replaced task does: new connections are refused, idle keep-alive connections closed, the
+        requests in progress answered (with `Connection: close`), then it exits."""
+        self._server.shutdown()
+        self._server.server_close()
+        with self._lock:
+            self._draining = True
+            for connection, idle in self._idle.items():
+                if idle:
+                    with contextlib.suppress(OSError):  # the client may have closed it first
+                        connection.shutdown(socket.SHUT_RDWR)
+        deadline = time.monotonic() + seconds
+        while self._idle and time.monotonic() < deadline:
+            time.sleep(0.005)
+
+    @property
+    def draining(self) -> bool:
+        return self._draining
+
     def record(self, request: ReceivedRequest) -> None:
         with self._lock:
             self.requests.append(request)
 
-    def count_connection(self) -> None:
+    def opened(self, connection: socket.socket) -> None:
         with self._lock:
             self.connections_opened += 1
+            self._idle[connection] = True
+
+    def starts_request(self, connection: socket.socket) -> bool:
+        """False if draining closed this connection while it was idle: the request is dropped unread."""
+        with self._lock:
+            if self._draining and self._idle[connection]:
+                return False
+            self._idle[connection] = False
+            return True
+
+    def finished_request(self, connection: socket.socket) -> bool:
+        """Whether the connection may wait for another request: not once the backend is draining."""
+        with self._lock:
+            self._idle[connection] = True
+            return not self._draining
+
+    def closed(self, connection: socket.socket) -> None:
+        with self._lock:
+            del self._idle[connection]
 
 
 class _Server(ThreadingHTTPServer):
@@ -100,10 +152,25 @@ def _handler_for(backend: RecordingBackend) -> type[BaseHTTPRequestHandler]:
         protocol_version = "HTTP/1.1"  # keep-alive, as a real service behind a proxy
 
         def setup(self) -> None:
-            backend.count_connection()
             super().setup()
+            backend.opened(self.connection)
             # Headers and body go out in two writes; without this, Nagle and delayed ACKs add 40 ms each.
             self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+        def finish(self) -> None:
+            try:
+                super().finish()
+            finally:
+                backend.closed(self.connection)
+
+        def parse_request(self) -> bool:
+            # Called once the request line has arrived: from here on the connection is busy.
+            return backend.starts_request(self.connection) and super().parse_request()
+
+        def handle_one_request(self) -> None:
+            super().handle_one_request()
+            if not backend.finished_request(self.connection):
+                self.close_connection = True
 
         def log_message(self, format: str, *args: Any) -> None:
             """Quiet: the tests assert on what was received instead."""
@@ -125,6 +192,8 @@ def _handler_for(backend: RecordingBackend) -> type[BaseHTTPRequestHandler]:
                 self.send_header(name, value.encode("utf-8").decode("latin-1"))  # UTF-8 bytes on the wire
             if not any(name.lower() == "content-length" for name, _ in reply.headers):
                 self.send_header("Content-Length", str(len(reply.body)))
+            if backend.draining:
+                self.send_header("Connection", "close")
             self.end_headers()
             if self.command == "HEAD":
                 return

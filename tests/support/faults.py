@@ -3,18 +3,24 @@
 import socket
 import struct
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 Script = Callable[[socket.socket], object]
 
 
 def read_request(connection: socket.socket) -> bytes:
-    """Reads up to the end of the request headers (the proxy's test requests carry no body)."""
+    """Reads one request: up to the end of its headers, then as many body bytes as its Content-Length says."""
     data = b""
     while b"\r\n\r\n" not in data:
         chunk = connection.recv(65536)
         if not chunk:
-            break
+            return data
+        data += chunk
+    head = data.split(b"\r\n\r\n", 1)[0]
+    lengths = [line.split(b":", 1)[1] for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:")]
+    size = len(head) + 4 + (int(lengths[0]) if lengths else 0)
+    while len(data) < size and (chunk := connection.recv(65536)):
         data += chunk
     return data
 
@@ -66,3 +72,14 @@ class FaultServer:
             pass  # the proxy hanging up first is part of several scenarios
         finally:
             connection.close()
+
+
+@contextmanager
+def unresponsive_listener(host: str, port: int) -> Iterator[None]:
+    """An address where a connect never completes: a listener whose accept queue is full and never drained,
+    as a stopped task's address in a stale DNS answer behaves (no refusal, no answer)."""
+    with socket.socket() as listener:
+        listener.bind((host, port))
+        listener.listen(0)  # Linux queues one connection, then drops further SYNs
+        with socket.create_connection((host, port)):
+            yield

@@ -42,6 +42,7 @@ def test_the_host_header_names_the_backend(target: BackendTarget, host_header: s
         ({"BACKEND_URL": "http://10.0.0.1/?x=1"}, "BACKEND_URL must not contain a query string"),
         ({"BACKEND_URL": "http://10.0.0.1:99999"}, "BACKEND_URL is not a valid URL"),
         ({"BACKEND_URL": "http:///path"}, "BACKEND_URL has no host"),
+        ({"BACKEND_URL": "http://orders..internal"}, "not a valid DNS name"),
         (
             {"BACKEND_URL": "http://a", "BACKEND_TIMEOUT_SECONDS": "soon"},
             "BACKEND_TIMEOUT_SECONDS must be a number",
