@@ -39,8 +39,8 @@ typecheck: venv
 
 validate: venv $(CHECKOV_STAMP)
 	$(BIN)/sam validate --lint
-	$(BIN)/cfn-lint template.yaml
-	$(CHECKOV_VENV)/bin/checkov -f template.yaml --framework cloudformation --compact --quiet --skip-download
+	$(BIN)/cfn-lint template.yaml demo/template.yaml
+	$(CHECKOV_VENV)/bin/checkov -f template.yaml -f demo/template.yaml --framework cloudformation --compact --quiet --skip-download
 
 $(CHECKOV_STAMP):
 	$(PYTHON) -m venv $(CHECKOV_VENV)
@@ -75,7 +75,7 @@ test-long: venv
 bench: venv
 	$(BIN)/python -m bench.run
 
-## Copy demo_backend/server.py into the demo instance's user data in template.yaml.
+## Copy demo_backend/server.py into the demo instance's user data in demo/template.yaml.
 demo-userdata: venv
 	$(BIN)/python -m tools.sync_demo_userdata
 

@@ -1,4 +1,4 @@
-"""Copies demo_backend/server.py into the demo instance's user data in template.yaml (between its markers).
+"""Copies demo_backend/server.py into the demo instance's user data in demo/template.yaml (between its markers).
 
 python -m tools.sync_demo_userdata        (make demo-userdata)
 """
@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-TEMPLATE = PROJECT_ROOT / "template.yaml"
+TEMPLATE = PROJECT_ROOT / "demo" / "template.yaml"
 SERVER = PROJECT_ROOT / "demo_backend" / "server.py"
 BEGIN, END = "# BEGIN demo_backend/server.py", "# END demo_backend/server.py"
 
@@ -34,7 +34,7 @@ def main() -> int:
     TEMPLATE.write_text(
         synced(TEMPLATE.read_text(encoding="utf-8"), SERVER.read_text(encoding="utf-8")), encoding="utf-8"
     )
-    print(f"copied {SERVER.relative_to(PROJECT_ROOT)} into {TEMPLATE.name}")
+    print(f"copied {SERVER.relative_to(PROJECT_ROOT)} into {TEMPLATE.relative_to(PROJECT_ROOT)}")
     return 0
 
 

@@ -16,8 +16,8 @@ import urllib3
 from bench.load import free_loopback_port
 from local_gateway.cfn import ResolvedTemplate
 from local_gateway.demo_backend import make_demo_backend, start_in_thread
-from local_gateway.sam_template import TEMPLATE_PATH, load_template
-from tools.sync_demo_userdata import SERVER, embedded_script
+from local_gateway.sam_template import load_template
+from tools.sync_demo_userdata import SERVER, TEMPLATE, embedded_script
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 HTTP = urllib3.PoolManager(retries=False, timeout=urllib3.Timeout(connect=2, read=15))
@@ -25,7 +25,7 @@ OWN_BACKEND = {"BackendUrl": "http://10.0.1.25:8080", "SubnetIds": "subnet-0a,su
 
 
 def test_the_instance_user_data_carries_the_demo_backend_unchanged() -> None:
-    assert embedded_script(TEMPLATE_PATH.read_text(encoding="utf-8")) == SERVER.read_text(encoding="utf-8"), (
+    assert embedded_script(TEMPLATE.read_text(encoding="utf-8")) == SERVER.read_text(encoding="utf-8"), (
         "run `make demo-userdata`"
     )
 
@@ -103,12 +103,29 @@ def test_delay_waits_before_answering(backend_url: str) -> None:
     assert 1.0 <= time.monotonic() - started < 5
 
 
+DEMO_TEMPLATE = PROJECT_ROOT / "demo" / "template.yaml"
+
+
 def _resources(parameters: dict[str, str]) -> dict[str, Any]:
     return ResolvedTemplate(load_template(), parameters).resources
 
 
+def _demo_resources() -> dict[str, Any]:
+    return ResolvedTemplate(load_template(DEMO_TEMPLATE), {"StackLabel": "private-api-proxy"}).resources
+
+
+def test_template_yaml_is_the_product_and_the_demo_a_nested_application_only_without_a_backend() -> None:
+    demo = _resources({})["Demo"]
+    product_types = {resource["Type"] for resource in _resources(OWN_BACKEND).values()}
+
+    assert demo["Type"] == "AWS::Serverless::Application"
+    assert demo["Properties"]["Location"] == "demo/template.yaml"
+    assert "Demo" not in _resources(OWN_BACKEND)
+    assert not product_types & {"AWS::EC2::VPC", "AWS::EC2::Subnet", "AWS::EC2::Instance", "AWS::EC2::SecurityGroup"}
+
+
 def test_the_demo_is_an_isolated_vpc_with_no_route_out() -> None:
-    resources = _resources({})
+    resources = _demo_resources()
     types = {resource["Type"] for resource in resources.values()}
 
     assert {"AWS::EC2::VPC", "AWS::EC2::Subnet", "AWS::EC2::Instance"} <= types
@@ -124,7 +141,7 @@ def test_the_demo_is_an_isolated_vpc_with_no_route_out() -> None:
 
 
 def test_the_proxy_may_reach_the_demo_backend_port_and_nothing_else() -> None:
-    resources = _resources({})
+    resources = _demo_resources()
     rules = {
         name: resource["Properties"] for name, resource in resources.items() if "SecurityGroup" in resource["Type"]
     }
@@ -144,13 +161,15 @@ def test_the_proxy_may_reach_the_demo_backend_port_and_nothing_else() -> None:
     assert {name for name, resource in resources.items() if resource["Type"] == "AWS::EC2::SecurityGroupEgress"} == {
         "DemoProxyToBackend"
     }
-    vpc = resources["ProxyFunction"]["Properties"]["VpcConfig"]
-    assert vpc == {
-        "SubnetIds": [{"Ref": "DemoSubnetA"}, {"Ref": "DemoSubnetB"}],
-        "SecurityGroupIds": [{"Ref": "DemoProxySecurityGroup"}],
+    outputs = load_template(DEMO_TEMPLATE)["Outputs"]
+    assert outputs["BackendUrl"]["Value"] == {"Fn::Sub": "http://${DemoBackend.PrivateIp}:8080"}
+    assert outputs["ProxySecurityGroupId"]["Value"] == {"Ref": "DemoProxySecurityGroup"}
+    function = _resources({})["ProxyFunction"]["Properties"]
+    assert function["VpcConfig"] == {
+        "SubnetIds": {"Fn::Split": [",", {"Fn::GetAtt": ["Demo", "Outputs.SubnetIds"]}]},
+        "SecurityGroupIds": [{"Fn::GetAtt": ["Demo", "Outputs.ProxySecurityGroupId"]}],
     }
-    backend_url = resources["ProxyFunction"]["Properties"]["Environment"]["Variables"]["BACKEND_URL"]
-    assert backend_url == {"Fn::Sub": "http://${DemoBackend.PrivateIp}:8080"}
+    assert function["Environment"]["Variables"]["BACKEND_URL"] == {"Fn::GetAtt": ["Demo", "Outputs.BackendUrl"]}
 
 
 def test_an_own_backend_creates_no_demo_resources_and_uses_the_given_network() -> None:

@@ -28,9 +28,11 @@ class _NoManagedPolicies:
 def translate(template: dict[str, Any], parameters: dict[str, Any] | None = None) -> dict[str, Any]:
     """Needs AWS_DEFAULT_REGION set (the translator derives the partition from it)."""
     packaged = copy.deepcopy(template)
-    for resource in packaged["Resources"].values():  # what `sam deploy` uploads: code in S3
+    for resource in packaged["Resources"].values():  # what `sam deploy` uploads: code and nested templates in S3
         if resource["Type"] == "AWS::Serverless::Function":
             resource["Properties"]["CodeUri"] = "s3://artifacts-bucket/function.zip"
+        if resource["Type"] == "AWS::Serverless::Application":
+            resource["Properties"]["Location"] = "https://artifacts-bucket.s3.amazonaws.com/demo.template"
     values = {**REQUIRED_PARAMETERS, **PSEUDO_PARAMETERS, **(parameters or {})}
     translated: dict[str, Any] = transform(packaged, values, _NoManagedPolicies())
     return translated
