@@ -1,4 +1,4 @@
-"""LocalStack's REST API pipeline as a second engine: each correction of it, and the adapter.
+"""LocalStack's REST API pipeline as a second engine: each correction, and both engines on template.yaml.
 
 Each correction test runs a tiny synthetic API twice: with every correction but the one under test (what LocalStack
 does there on its own) and with all of them, so the difference is that correction's alone.
@@ -12,6 +12,9 @@ from typing import Any
 import pytest
 
 from local_gateway.integration import FunctionError, IntegrationContext, MethodRequest
+from tests.conftest import invoke_handler
+from tests.support.backend import RecordingBackend, Reply
+from tests.support.engines import BothEngines, EnginesDisagree
 from tests.support.localstack_corrections import (
     ALL,
     BASE64_DECODE_IS_TEXT,
@@ -34,6 +37,7 @@ from tests.support.localstack_engine import (
     LocalStackDeployment,
     LocalStackIntegration,
     deploy,
+    template_deployment,
 )
 
 LAMBDA_URI = (
@@ -400,3 +404,124 @@ def test_other_exceptions_are_not_turned_into_a_500() -> None:
     with pytest.raises(RuntimeError, match="LocalStack's pipeline failed") as failure:
         engine.handle(MethodRequest("GET", "/proxy"), CONTEXT)
     assert isinstance(failure.value.__cause__, KeyError)
+
+
+# --- both engines on template.yaml ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def both(proxy_to: RecordingBackend) -> BothEngines:
+    return BothEngines.for_template(invoke_handler)
+
+
+JSON_POST = MethodRequest(
+    "POST",
+    "/orders/42",
+    query=[("expand", "items"), ("note", "it's"), ("expand", "notes")],
+    headers=[("Content-Type", "application/json"), ("Host", "api.example.com"), ("X-Name", "caf\u00e9 \u20ac")],
+    body=json.dumps({"name": "O'Brien", "quote": '"hi"'}).encode(),
+    source_ip="203.0.113.9",
+)
+
+
+def test_both_engines_build_our_template_from_the_same_definition() -> None:
+    deployment = template_deployment()
+
+    resources = {resource["path"] for resource in deployment.frozen.rest_api.resources.values()}
+    assert resources == {"/", "/{proxy+}"}
+    assert deployment.frozen.rest_api.rest_api["binaryMediaTypes"] == ["*/*"]
+    assert "DEFAULT_5XX" in deployment.frozen.rest_api.gateway_responses
+    assert deployment.import_warnings == ()
+
+
+@pytest.mark.parametrize(
+    "request_",
+    [
+        JSON_POST,
+        MethodRequest("PUT", "/blob", headers=[("Content-Type", "application/octet-stream")], body=bytes(range(256))),
+        MethodRequest(
+            "DELETE",
+            "/a%20b/%C3%A9",
+            query=[("x", "a+b=c&d")],
+            headers=[("Content-Type", "application/x-www-form-urlencoded")],
+            body=b"x=1",
+        ),
+    ],
+    ids=["json", "binary", "encoded-path"],
+)
+def test_both_engines_hand_the_function_the_same_request(
+    both: BothEngines, proxy_to: RecordingBackend, request_: MethodRequest
+) -> None:
+    """template.yaml's current response side is where they part: CONVERT_TO_BINARY with a response template is a
+    500 on AWS (LocalStack's AWS-validated test_apigateway_s3.py::...convert_to_binary_with_request_template)."""
+    with pytest.raises(EnginesDisagree) as disagreement:
+        both.handle(request_, CONTEXT)
+
+    assert disagreement.value.event_problems == []
+    assert "  status: ours 200, LocalStack 500" in disagreement.value.response_problems
+    assert proxy_to.last.body == request_.body
+    assert len(proxy_to.requests) == both.backend_calls_per_request == 1
+
+
+def test_without_replay_the_backend_sees_each_request_twice(proxy_to: RecordingBackend) -> None:
+    both = BothEngines.for_template(invoke_handler, replay=False)
+
+    with pytest.raises(EnginesDisagree) as disagreement:
+        both.handle(JSON_POST, CONTEXT)
+
+    assert disagreement.value.event_problems == []
+    assert len(proxy_to.requests) == both.backend_calls_per_request == 2
+    assert proxy_to.requests[0].body == proxy_to.requests[1].body == JSON_POST.body
+
+
+def test_a_function_failure_gets_the_same_502_from_both(proxy_to: RecordingBackend) -> None:
+    def crash(event: Any) -> Any:
+        raise FunctionError("Runtime exited with error: signal: killed")
+
+    response = BothEngines.for_template(crash).handle(JSON_POST, CONTEXT)
+
+    assert response.status == 502
+    assert json.loads(response.body) == {"message": "the proxy function failed", "requestId": CONTEXT.request_id}
+
+
+def test_an_empty_body_is_two_braces_in_the_template(both: BothEngines) -> None:
+    """AWS renders $input.body as {} for an empty payload (LocalStack's AWS-validated
+    test_apigateway_common.py::test_input_body_formatting); our engine renders it empty."""
+    with pytest.raises(EnginesDisagree) as disagreement:
+        both.handle(MethodRequest("GET", "/orders"), CONTEXT)
+
+    (problem,) = disagreement.value.event_problems
+    assert "LocalStack's as MalformedEvent('body is marked isBase64Encoded but is not valid base64')" in problem
+
+
+def test_a_body_without_content_type_is_text_to_localstack(both: BothEngines) -> None:
+    """Not verified on AWS either way: with no Content-Type, LocalStack's binary check has no media type to match
+    (so the template gets the raw text), ours matches application/json against */* (so it gets base64)."""
+    with pytest.raises(EnginesDisagree) as disagreement:
+        both.handle(MethodRequest("DELETE", "/orders/42", body=b"x=1"), CONTEXT)
+
+    (problem,) = disagreement.value.event_problems
+    assert "LocalStack's as MalformedEvent('body is marked isBase64Encoded but is not valid base64')" in problem
+
+
+def test_a_refusal_differs_only_by_the_error_type_header(both: BothEngines) -> None:
+    """AWS sends x-amzn-ErrorType with its own error responses (LocalStack's AWS-validated snapshots in
+    test_apigateway_integrations.snapshot.json); our engine does not."""
+    request = MethodRequest("POST", "/orders", headers=[("Content-Type", "application/x-unknown")], body=b"x")
+
+    with pytest.raises(EnginesDisagree) as disagreement:
+        both.handle(request, CONTEXT)
+
+    assert disagreement.value.event_problems == []
+    assert disagreement.value.response_problems == [
+        "  response headers only in LocalStack's: [('x-amzn-errortype', 'BadRequestException')]"
+    ]
+
+
+def test_the_disagreement_message_names_what_differs(proxy_to: RecordingBackend) -> None:
+    proxy_to.responder = lambda request: Reply(201, [("Content-Type", "text/plain")], b"made")
+
+    with pytest.raises(
+        EnginesDisagree, match=r"(?s)POST /orders/42 .*status: ours 201, LocalStack 500.*body: ours b'made'"
+    ):
+        BothEngines.for_template(invoke_handler).handle(JSON_POST, CONTEXT)
