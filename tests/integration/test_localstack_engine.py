@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from local_gateway.integration import FunctionError, IntegrationContext, MethodRequest
+from local_gateway.integration import FunctionError, IntegrationContext, MethodRequest, MethodResponse
 from tests.conftest import invoke_handler
 from tests.support.backend import RecordingBackend, Reply
 from tests.support.engines import BothEngines, EnginesDisagree
@@ -25,8 +25,10 @@ from tests.support.localstack_corrections import (
     GATEWAY_RESPONSE_MAPPINGS,
     IMPORT_CONTENT_HANDLING,
     IMPORT_GATEWAY_RESPONSES,
+    MAP_METHOD_CALLS,
     PARAMS_ARE_MAPS,
     PARSE_JSON_IS_A_MAP,
+    PROXY_HEADER_MERGE,
     RAW_PAYLOAD,
     TEMPLATE_BY_MIME_TYPE,
     Correction,
@@ -50,6 +52,7 @@ CONTEXT = IntegrationContext(request_id="c0ffee00-0000-4000-8000-0000000000aa", 
 PROBE_TEMPLATE = """#set($parsed = $util.parseJson('{"outer": {"b": 1, "c": 2}}'))
 {
   "headerNames": "#foreach($name in $input.params().header.keySet())$name;#end",
+  "query": "#foreach($name in $input.params().querystring.keySet())$name=$input.params().querystring.get($name);#end",
   "decoded": "$util.base64Decode('aGk=')",
   "innerKeys": "#foreach($key in $parsed.outer.keySet())$key;#end",
   "escaped": "$util.escapeJavaScript($input.params('v')).replaceAll("\\\\'","'")"
@@ -180,7 +183,7 @@ PROBE_REQUEST = MethodRequest(
 
 
 def test_every_correction_quotes_an_aws_documentation_page() -> None:
-    assert len(CORRECTIONS) == len(ALL) == 11
+    assert len(CORRECTIONS) == len(ALL) == 13
     for correction in CORRECTIONS:
         assert correction.source.startswith("https://docs.aws.amazon.com/apigateway/latest/developerguide/")
         assert len(correction.quote) > 60
@@ -190,6 +193,18 @@ def test_header_params_are_a_map_with_keys() -> None:
     without, corrected = _probe(PARAMS_ARE_MAPS, "headerNames", PROBE_REQUEST)
 
     assert (without, corrected) == ("", "Content-Type;X-One;")
+
+
+def test_a_parameter_named_like_a_map_method_does_not_hide_the_method() -> None:
+    request = MethodRequest("POST", "/probe", query=[("get", "1"), ("keySet", "2")], body=b"{}")
+    function = Recorder()
+
+    with pytest.raises(RuntimeError, match="LocalStack's pipeline failed") as failure:
+        _without(MAP_METHOD_CALLS, "templates", TEMPLATES_API, Recorder()).handle(request, CONTEXT)
+    _corrected("templates", TEMPLATES_API, function).handle(request, CONTEXT)
+
+    assert "object is not callable" in str(failure.value.__cause__)  # LocalStack itself answers 500
+    assert function.events[-1]["query"] == "get=1;keySet=2;"
 
 
 def test_base64_decode_gives_text() -> None:
@@ -307,6 +322,23 @@ def test_star_slash_star_lets_aws_proxy_answer_bytes_to_any_first_accept_type() 
 
     assert without.body == base64.b64encode(b"\x89PNG")
     assert corrected.body == b"\x89PNG"
+
+
+def test_aws_proxy_merges_headers_into_multi_value_headers_without_repeats() -> None:
+    def answer(event: Any) -> Any:
+        headers = {"Set-Cookie": "a=1", "X-Single": "s"}
+        return {"statusCode": 200, "headers": headers, "multiValueHeaders": {"set-cookie": ["a=1", "b=2"]}, "body": ""}
+
+    request = MethodRequest("GET", "/proxy")
+    without = _without(PROXY_HEADER_MERGE, "binary", BINARY_API, Recorder(answer)).handle(request, CONTEXT)
+    corrected = _corrected("binary", BINARY_API, Recorder(answer)).handle(request, CONTEXT)
+
+    def cookies(response: MethodResponse) -> list[str]:
+        return sorted(value for name, value in response.headers if name.lower() == "set-cookie")
+
+    assert cookies(without) == ["a=1", "a=1", "b=2"]
+    assert cookies(corrected) == ["a=1", "b=2"]
+    assert corrected.header("X-Single") == "s"
 
 
 def test_the_response_template_reads_converted_text_as_base64() -> None:
@@ -525,3 +557,43 @@ def test_the_disagreement_message_names_what_differs(proxy_to: RecordingBackend)
         EnginesDisagree, match=r"(?s)POST /orders/42 .*status: ours 201, LocalStack 500.*body: ours b'made'"
     ):
         BothEngines.for_template(invoke_handler).handle(JSON_POST, CONTEXT)
+
+
+# The response side template.yaml is moving to (IntegrationMode VTL): the Lambda's JSON reaches the template as
+# base64 (*/* with CONVERT_TO_TEXT), is decoded and parsed there, and sets status and headers by responseOverride.
+DESIGN_RESPONSE_TEMPLATE = """#set($result = $util.parseJson($util.base64Decode($input.body)))##
+#set($context.responseOverride.status = $result.statusCode)##
+#foreach($name in $result.headers.keySet())##
+#set($context.responseOverride.header[$name] = $result.headers.get($name))##
+#end##
+#if($result.isBase64Encoded)$util.base64Decode($result.body)#{else}$result.body#end"""
+
+
+def test_localstack_runs_the_response_design_end_to_end(proxy_to: RecordingBackend) -> None:
+    definition = ApiDefinition.from_template()
+    for route in ("/", "/{proxy+}"):
+        integration = definition.body["paths"][route]["x-amazon-apigateway-any-method"][
+            "x-amazon-apigateway-integration"
+        ]
+        integration["responses"] = {
+            "default": {
+                "statusCode": "200",
+                "contentHandling": "CONVERT_TO_TEXT",
+                "responseTemplates": {"application/json": DESIGN_RESPONSE_TEMPLATE},
+            },
+            "(?s).+": {
+                "statusCode": "502",
+                "contentHandling": "CONVERT_TO_TEXT",
+                "responseTemplates": {"application/json": '{"message": "the proxy function failed"}'},
+            },
+        }
+    proxy_to.responder = lambda request: Reply(
+        201, [("Content-Type", "text/plain; charset=utf-8"), ("X-Trace", "t-1")], "café ".encode() + request.body
+    )
+
+    response = LocalStackIntegration(_deployed("design", definition), invoke_handler).handle(JSON_POST, CONTEXT)
+
+    assert response.status == 201
+    assert response.body == "café ".encode() + JSON_POST.body
+    assert response.header("X-Trace") == "t-1"
+    assert response.header("Content-Type") == "text/plain; charset=utf-8"

@@ -200,6 +200,36 @@ for _render in ("render_request", "render_response"):
     _corrects(PARAMS_ARE_MAPS, template_mapping.ApiGatewayVtlTemplate, _render)(_params_as_maps)
 
 
+# --- 3b. a method call on a map is a method call, whatever the map's keys ---------------------------------------------
+
+MAP_METHOD_CALLS = _documented(
+    "$map.get(...) and $map.keySet() call the map's methods even when a key has that name",
+    _DEVELOPER_GUIDE + "api-gateway-mapping-template-reference.html",
+    "The following parameter-mapping example passes all parameters, including path, querystring, and header, "
+    "through to the integration endpoint via a JSON payload: [...] #foreach($paramName in $params.keySet()) "
+    '"$paramName" : "$util.escapeJavaScript($params.get($paramName))"',
+)
+# airspeed looks a name up as a key before trying a method, so a query parameter or header named "get" (or
+# "keySet") turns $params.get($name) into a call of that parameter's string value, and LocalStack answers 500.
+_NAME_OR_CALL = LOCALSTACK_AIRSPEED.operators.NameOrCall
+
+
+@_corrects(MAP_METHOD_CALLS, _NAME_OR_CALL, "calculate")
+def _map_methods_first(
+    original: Callable[..., Any], self: Any, current_object: Any, loader: Any, top_namespace: Any
+) -> Any:
+    if self.parameters is not None and isinstance(current_object, dict):
+        registered = _MAP_METHODS.get(type(current_object), {})
+        if self.name in registered:
+            method = functools.partial(registered[self.name], current_object)
+        elif callable(getattr(type(current_object), self.name, None)):
+            method = getattr(current_object, self.name)
+        else:
+            return original(self, current_object, loader, top_namespace)
+        return method(*self.parameters.calculate(top_namespace, loader))
+    return original(self, current_object, loader, top_namespace)
+
+
 # --- 4. the response template sees CONVERT_TO_TEXT output as text ---------------------------------------------------
 
 BASE64_TEXT_FOR_TEMPLATES = _documented(
@@ -318,6 +348,33 @@ def _escape_javascript(original: Callable[..., str], self: Any, value: Any) -> s
     if isinstance(value, str):
         return commons_lang_escape_javascript(value)
     return original(self, value)  # null, numbers, booleans: LocalStack's behaviour, not documented by AWS
+
+
+# --- 6b. AWS_PROXY answers with both headers and multiValueHeaders ---------------------------------------------------
+
+PROXY_HEADER_MERGE = _documented(
+    "an AWS_PROXY answer's headers and multiValueHeaders merge without repeating a pair",
+    _DEVELOPER_GUIDE + "set-up-lambda-proxy-integrations.html",
+    "If you specify values for both headers and multiValueHeaders, API Gateway merges them into a single list. If "
+    "the same key-value pair is specified in both, only the values from multiValueHeaders will appear in the merged "
+    "list.",
+)
+# LocalStack appends the `headers` value to the multiValueHeaders list even when the pair is already there.
+
+
+@_corrects(PROXY_HEADER_MERGE, aws.RestApiAwsProxyIntegration, "_merge_lambda_response_headers", static=True)
+def _merge_proxy_headers(original: Callable[..., dict[str, Any]], lambda_response: Any) -> dict[str, Any]:
+    multi_value_headers = lambda_response.get("multiValueHeaders")
+    if not multi_value_headers:
+        return original(lambda_response)
+    merged: dict[str, Any] = {name: list(values) for name, values in multi_value_headers.items()}
+    by_lower_name = {name.lower(): name for name in merged}
+    for name, value in (lambda_response.get("headers") or {}).items():
+        if (existing := by_lower_name.get(name.lower())) is None:
+            merged[name] = value
+        elif value not in merged[existing]:
+            merged[existing].append(value)
+    return merged
 
 
 # --- 7. gateway responses: mapping templates and header mappings ----------------------------------------------------
