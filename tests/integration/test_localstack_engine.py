@@ -466,6 +466,11 @@ def test_both_engines_build_our_template_from_the_same_definition() -> None:
     assert deployment.import_warnings == ()
 
 
+def test_an_unknown_template_parameter_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"template\.yaml has no parameter NoSuchParameter"):
+        ApiDefinition.from_template({"NoSuchParameter": "x"})
+
+
 @pytest.mark.parametrize(
     "request_",
     [

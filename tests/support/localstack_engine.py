@@ -84,6 +84,8 @@ class ApiDefinition:
         """template.yaml's ProxyApi for these parameters, as SAM hands it to API Gateway."""
         template = load_template(path)
         given = dict(parameters or {})
+        if unknown := sorted(set(given) - set(template["Parameters"])):
+            raise ValueError(f"{path.name} has no parameter {', '.join(unknown)}")
         properties = ResolvedTemplate(template, given).resources["ProxyApi"]["Properties"]
         values = {
             name: given.get(name, str(spec.get("Default", ""))) for name, spec in template["Parameters"].items()

@@ -8,9 +8,11 @@ are therefore imported while `airspeed` is absent from sys.modules: they load th
 their module globals, and everyone else keeps (or later loads) the usual one.
 
 Every other module imports LocalStack through this one, so the isolation happens before any LocalStack module
-that touches airspeed is loaded.
+that touches airspeed is loaded, and the process-wide settings LocalStack's import changes are put back.
 """
 
+import logging
+import os
 import sys
 from typing import Any, ClassVar
 
@@ -19,6 +21,11 @@ def _import_with_private_airspeed() -> None:
     shared = {name: module for name, module in sys.modules.items() if _is_airspeed(name)}
     for name in shared:
         del sys.modules[name]
+    # Importing LocalStack also sets process-wide state the rest of the tests must not inherit: its config adds
+    # no_proxy to the environment, its Docker client raises urllib3's log level to INFO (which would hide the
+    # DEBUG lines the security tests read).
+    environment = dict(os.environ)
+    log_levels = {name: logging.getLogger(name).level for name in ("urllib3", "botocore", "")}
     try:
         # template_mapping imports localstack.utils.aws.templating, the only other module that imports airspeed;
         # the gateway pulls in every handler and integration (plugin loading makes this the slow import).
@@ -28,6 +35,10 @@ def _import_with_private_airspeed() -> None:
         for name in [name for name in sys.modules if _is_airspeed(name)]:
             del sys.modules[name]
         sys.modules.update(shared)
+        os.environ.clear()
+        os.environ.update(environment)
+        for name, level in log_levels.items():
+            logging.getLogger(name).setLevel(level)
 
 
 def _is_airspeed(module_name: str) -> bool:
