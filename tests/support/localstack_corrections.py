@@ -83,7 +83,7 @@ def _corrects(
     return install
 
 
-# --- 1. binaryMediaTypes "*/*" --------------------------------------------------------------------------------------
+# --- 1. binaryMediaTypes "*/*" ----------------------------------------------------------------------------------------
 
 BINARY_WILDCARD = _documented(
     "binaryMediaTypes */* matches every media type",
@@ -111,7 +111,7 @@ for _module in (helpers, integration_request, integration_response, aws):
     _corrects(BINARY_WILDCARD, _module, "mime_type_matches_binary_media_types")(_matches_binary_media_types)
 
 
-# --- 1b. the payload as the client sent it --------------------------------------------------------------------------
+# --- 2. the payload as the client sent it -----------------------------------------------------------------------------
 
 RAW_PAYLOAD = _documented(
     "the method request payload reaches the integration as sent (only contentHandling changes its encoding)",
@@ -133,7 +133,7 @@ def _raw_payload(original: Callable[..., bytes], request: Any) -> bytes:
     return raw
 
 
-# --- 2. request template selection by MIME type ---------------------------------------------------------------------
+# --- 3. request template selection by MIME type -----------------------------------------------------------------------
 
 TEMPLATE_BY_MIME_TYPE = _documented(
     "request templates are selected by the MIME type alone",
@@ -154,7 +154,7 @@ def _request_template_by_mime_type(original: Callable[..., str], integration: An
     return original(integration=integration, request={**request, "headers": headers})
 
 
-# --- 3. $input.params().header is a map -----------------------------------------------------------------------------
+# --- 4. $input.params().header is a map -------------------------------------------------------------------------------
 
 PARAMS_ARE_MAPS = _documented(
     "$input.params().header is a map whose keySet() lists the headers",
@@ -200,7 +200,7 @@ for _render in ("render_request", "render_response"):
     _corrects(PARAMS_ARE_MAPS, template_mapping.ApiGatewayVtlTemplate, _render)(_params_as_maps)
 
 
-# --- 3b. a method call on a map is a method call, whatever the map's keys ---------------------------------------------
+# --- 5. a method call on a map is a method call, whatever the map's keys ----------------------------------------------
 
 MAP_METHOD_CALLS = _documented(
     "$map.get(...) and $map.keySet() call the map's methods even when a key has that name",
@@ -230,7 +230,7 @@ def _map_methods_first(
     return original(self, current_object, loader, top_namespace)
 
 
-# --- 4. the response template sees CONVERT_TO_TEXT output as text ---------------------------------------------------
+# --- 6. the response template sees CONVERT_TO_TEXT output as text -----------------------------------------------------
 
 BASE64_TEXT_FOR_TEMPLATES = _documented(
     "a binary payload converted to text reaches the response template as its base64 string",
@@ -257,7 +257,7 @@ def _base64_as_text(
     return converted
 
 
-# --- 5. $util.base64Decode and $util.parseJson ---------------------------------------------------------------------
+# --- 7. $util.base64Decode and $util.parseJson ------------------------------------------------------------------------
 
 BASE64_DECODE_IS_TEXT = _documented(
     "$util.base64Decode returns a string",
@@ -308,7 +308,7 @@ def _parse_json_as_maps(original: Callable[..., Any], self: Any, value: str) -> 
     return _as_json_maps(original(self, value))
 
 
-# --- 6. $util.escapeJavaScript --------------------------------------------------------------------------------------
+# --- 8. $util.escapeJavaScript ----------------------------------------------------------------------------------------
 
 ESCAPE_JAVASCRIPT = _documented(
     "$util.escapeJavaScript escapes with JavaScript string rules, ' included",
@@ -350,7 +350,7 @@ def _escape_javascript(original: Callable[..., str], self: Any, value: Any) -> s
     return original(self, value)  # null, numbers, booleans: LocalStack's behaviour, not documented by AWS
 
 
-# --- 6b. AWS_PROXY answers with both headers and multiValueHeaders ---------------------------------------------------
+# --- 9. AWS_PROXY answers with both headers and multiValueHeaders -----------------------------------------------------
 
 PROXY_HEADER_MERGE = _documented(
     "an AWS_PROXY answer's headers and multiValueHeaders merge without repeating a pair",
@@ -377,7 +377,7 @@ def _merge_proxy_headers(original: Callable[..., dict[str, Any]], lambda_respons
     return merged
 
 
-# --- 7. gateway responses: mapping templates and header mappings ----------------------------------------------------
+# --- 10. gateway responses: mapping templates and header mappings -----------------------------------------------------
 
 GATEWAY_RESPONSE_MAPPINGS = _documented(
     "a gateway response applies its header mappings and its (non-VTL) payload template",
@@ -455,7 +455,7 @@ def _mapped_value(source: str, context: Any, variables: Mapping[str, Any]) -> st
     return None
 
 
-# --- 8. what the OpenAPI importer drops -----------------------------------------------------------------------------
+# --- 11. what the OpenAPI importer drops ------------------------------------------------------------------------------
 
 IMPORT_CONTENT_HANDLING = _documented(
     "the importer keeps each integration response's contentHandling",
