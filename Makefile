@@ -7,11 +7,14 @@ STAMP := $(VENV)/.installed
 CHECKOV_VENV := .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 CHECKOV_VERSION := 3.3.30
+# The tests' second engine, LocalStack's API Gateway pipeline; its dependencies are pyproject's "engines" group.
+LOCALSTACK_VERSION := 2026.3.0
+LOCALSTACK_STAMP := $(VENV)/.localstack-core-$(LOCALSTACK_VERSION)
 export SAM_CLI_TELEMETRY := 0
 
 .PHONY: venv test unit integration lint typecheck validate build clean events local load test-long bench demo-userdata e2e
 
-venv: $(STAMP)
+venv: $(STAMP) $(LOCALSTACK_STAMP)
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.13 (e.g. 'pyenv install 3.13')" >&2; exit 1; }
@@ -19,6 +22,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --disable-pip-version-check pip==25.3
 	$(BIN)/pip install --quiet --disable-pip-version-check --group dev
 	touch $(STAMP)
+
+# A second step, as pip's resolver would refuse localstack-core next to SAM CLI's click pin.
+$(LOCALSTACK_STAMP): $(STAMP)
+	@echo "localstack-core $(LOCALSTACK_VERSION) without its dependencies (it asks for click>=8.2; SAM CLI pins 8.1.8)"
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps localstack-core==$(LOCALSTACK_VERSION)
+	touch $(LOCALSTACK_STAMP)
 
 ## Lint, type-check, validate the template, then every test that runs without an AWS account.
 test: lint typecheck validate
