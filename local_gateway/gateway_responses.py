@@ -21,16 +21,23 @@ class MethodResponse:
         return next((value for key, value in self.headers if key.lower() == name.lower()), None)
 
 
-# The gateway response type API Gateway uses for each refusal it makes itself, and the message it shows.
-REFUSALS: dict[str, tuple[HTTPStatus, str]] = {
-    "UNAUTHORIZED": (HTTPStatus.UNAUTHORIZED, "Unauthorized"),
-    "ACCESS_DENIED": (HTTPStatus.FORBIDDEN, "User is not authorized to access this resource"),
-    "REQUEST_TOO_LARGE": (HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "Request Too Long"),
-    "UNSUPPORTED_MEDIA_TYPE": (HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "Unsupported Media Type"),
-    "INTEGRATION_TIMEOUT": (HTTPStatus.GATEWAY_TIMEOUT, "Endpoint request timed out"),
-    "INTEGRATION_FAILURE": (HTTPStatus.BAD_GATEWAY, "Internal server error"),
-    "DEFAULT_4XX": (HTTPStatus.BAD_REQUEST, "Bad request"),
-    "DEFAULT_5XX": (HTTPStatus.INTERNAL_SERVER_ERROR, "Internal server error"),
+# The gateway response type API Gateway uses for each refusal it makes itself, the message it shows, and its
+# x-amzn-ErrorType header (sent with every refusal in LocalStack's AWS-recorded TestApiGatewayHeaderRemapping;
+# the names are LocalStack's).
+REFUSALS: dict[str, tuple[HTTPStatus, str, str]] = {
+    "UNAUTHORIZED": (HTTPStatus.UNAUTHORIZED, "Unauthorized", "UnauthorizedException"),
+    "ACCESS_DENIED": (HTTPStatus.FORBIDDEN, "User is not authorized to access this resource", "AccessDeniedException"),
+    "MISSING_AUTHENTICATION_TOKEN": (
+        HTTPStatus.FORBIDDEN,
+        "Missing Authentication Token",
+        "MissingAuthenticationTokenException",
+    ),
+    "REQUEST_TOO_LARGE": (HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "Request Too Long", "RequestTooLargeException"),
+    "UNSUPPORTED_MEDIA_TYPE": (HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "Unsupported Media Type", "BadRequestException"),
+    "INTEGRATION_TIMEOUT": (HTTPStatus.GATEWAY_TIMEOUT, "Endpoint request timed out", "InternalServerErrorException"),
+    "INTEGRATION_FAILURE": (HTTPStatus.BAD_GATEWAY, "Internal server error", "InternalServerErrorException"),
+    "DEFAULT_4XX": (HTTPStatus.BAD_REQUEST, "Bad request", "BadRequestException"),
+    "DEFAULT_5XX": (HTTPStatus.INTERNAL_SERVER_ERROR, "Internal server error", "InternalServerErrorException"),
 }
 
 
@@ -55,13 +62,17 @@ class GatewayResponses:
         self, response_type: str, request_id: str, request_headers: Sequence[tuple[str, str]] = ()
     ) -> MethodResponse:
         """A type the API does not customize takes DEFAULT_4XX or DEFAULT_5XX, by its status class."""
-        status, message = REFUSALS[response_type]
+        status, message, error_type = REFUSALS[response_type]
         response = (
             self._responses.get(response_type) or self._responses["DEFAULT_4XX" if status < 500 else "DEFAULT_5XX"]
         )
         context = {"requestId": request_id, "stage": self._stage, "error": {"messageString": json.dumps(message)}}
         body = render(response.template, Input(body=""), context, {}).output.encode("utf-8")
-        headers = [("Content-Type", "application/json"), *_mapped_headers(response.headers, request_headers)]
+        headers = [
+            ("Content-Type", "application/json"),
+            ("x-amzn-ErrorType", error_type),
+            *_mapped_headers(response.headers, request_headers),
+        ]
         return MethodResponse(int(status), headers, body, request_id)
 
 

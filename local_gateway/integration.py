@@ -17,7 +17,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -43,6 +43,40 @@ LAMBDA_RESULT_TYPE = "application/json"
 # `$input.body` of an empty payload (validated against AWS by LocalStack's test_input_body_formatting).
 EMPTY_TEMPLATE_BODY = "{}"
 _PROXY_RESPONSE_KEYS = frozenset({"statusCode", "headers", "multiValueHeaders", "body", "isBase64Encoded"})
+# What AWS did with these headers in LocalStack's AWS-recorded test_apigateway_integrations.py::
+# TestApiGatewayHeaderRemapping (AWS and AWS_PROXY, validated 2024-12-11): dropped from the request before any
+# template or event sees it, and renamed x-amzn-Remapped-<name> in the integration's answer.
+DROPPED_REQUEST_HEADERS = frozenset(
+    {
+        "connection",
+        "content-length",
+        "content-md5",
+        "expect",
+        "max-forwards",
+        "proxy-authenticate",
+        "server",
+        "te",
+        "transfer-encoding",
+        "trailer",
+        "upgrade",
+        "www-authenticate",
+    }
+)
+REMAPPED_PROXY_RESPONSE_HEADERS = frozenset({"connection", "content-length", "date", "server"})
+REMAPPED_RESPONSE_HEADERS = REMAPPED_PROXY_RESPONSE_HEADERS | {
+    "authorization",
+    "content-md5",
+    "expect",
+    "host",
+    "max-forwards",
+    "proxy-authenticate",
+    "trailer",
+    "upgrade",
+    "user-agent",
+    "www-authenticate",
+}
+# Set by API Gateway in an AWS_PROXY event (the same recording); values as LocalStack's pipeline sets them.
+_PROXY_GATEWAY_HEADERS = frozenset({"x-amzn-trace-id", "x-forwarded-for", "x-forwarded-port", "x-forwarded-proto"})
 
 LambdaInvoker = Callable[[dict[str, Any]], Any]
 
@@ -73,6 +107,12 @@ class IntegrationContext:
     @classmethod
     def fresh(cls) -> "IntegrationContext":
         return cls(request_id=str(uuid.uuid4()), request_time_epoch_ms=int(time.time() * 1000))
+
+    @property
+    def trace_id(self) -> str:
+        """An X-Ray trace header for this request, derived from its id (X-Ray's Root=1-<epoch hex>-<24 hex>)."""
+        epoch = f"{self.request_time_epoch_ms // 1000:08x}"
+        return f"Root=1-{epoch}-{self.request_id.replace('-', '')[:24]};Parent={self.request_id[-16:]};Sampled=0"
 
 
 class _ConfigurationError(Exception):
@@ -138,12 +178,18 @@ class RestApiIntegration:
         authorizer: dict[str, Any] | None = None,
     ) -> MethodResponse:
         context = context or IntegrationContext.fresh()
+        request = replace(
+            request,
+            headers=[(name, value) for name, value in request.headers if name.lower() not in DROPPED_REQUEST_HEADERS],
+        )
         try:
             if request.method == "OPTIONS" and self._api.preflight is not None:
-                return self._mock(self._api.preflight, request, context)
+                return _as_method_response(self._mock(self._api.preflight, request, context), REMAPPED_RESPONSE_HEADERS)
             if self._api.type == AWS_PROXY:
-                return self._lambda_proxy(request, context, authorizer)
-            return self._mapping_templates(request, context, authorizer)
+                return _as_method_response(
+                    self._lambda_proxy(request, context, authorizer), REMAPPED_PROXY_RESPONSE_HEADERS
+                )
+            return _as_method_response(self._mapping_templates(request, context, authorizer), REMAPPED_RESPONSE_HEADERS)
         except _ConfigurationError:
             return self._refuse("DEFAULT_5XX", request, context)
 
@@ -167,7 +213,8 @@ class RestApiIntegration:
             body=body or EMPTY_TEMPLATE_BODY,
             path_parameters=path_parameters,
             query_parameters=dict(request.query),  # a repeated key keeps its last value, as on AWS
-            header_parameters=dict(request.headers),
+            # which value of a repeated header: not documented; the first, as LocalStack's pipeline has it
+            header_parameters=dict(reversed(request.headers)),
         )
         variables = self._context(request, resource, context) | {"authorizer": authorizer or {}}
         return render(template, template_input, variables, {}).output
@@ -261,12 +308,20 @@ class RestApiIntegration:
         content_type = _last(request.headers, "content-type") or DEFAULT_CONTENT_TYPE
         binary = self._is_binary(content_type)
         request_context = self._context(request, resource, context) | {"authorizer": authorizer or None}
+        forwarded_port = _last(request.headers, "x-forwarded-port") or "443"
+        headers = [
+            *[(name, value) for name, value in request.headers if name.lower() not in _PROXY_GATEWAY_HEADERS],
+            ("X-Amzn-Trace-Id", context.trace_id),
+            ("X-Forwarded-For", request.source_ip),
+            ("X-Forwarded-Port", forwarded_port),
+            ("X-Forwarded-Proto", "https"),  # "API Gateway ... expose[s] HTTPS endpoints only"
+        ]
         return {
             "resource": resource,
             "path": request.path,
             "httpMethod": request.method,
-            "headers": dict(request.headers) or None,
-            "multiValueHeaders": _grouped(request.headers) or None,
+            "headers": dict(headers),
+            "multiValueHeaders": _grouped(headers),
             "queryStringParameters": dict(request.query) or None,
             "multiValueQueryStringParameters": _grouped(request.query) or None,
             "pathParameters": path_parameters or None,
@@ -311,6 +366,20 @@ class RestApiIntegration:
             "protocol": "HTTP/1.1",
             "identity": {"sourceIp": request.source_ip, "userAgent": _last(request.headers, "user-agent")},
         }
+
+
+def _as_method_response(response: MethodResponse, remapped: frozenset[str]) -> MethodResponse:
+    """An integration's answer as the client gets it: headers API Gateway owns renamed, Transfer-Encoding dropped,
+    and a Content-Type (application/json) when none was set. A gateway refusal passes unchanged (it has its
+    Content-Type and none of those headers)."""
+    headers = [
+        (f"x-amzn-Remapped-{name}" if name.lower() in remapped else name, value)
+        for name, value in response.headers
+        if name.lower() != "transfer-encoding"
+    ]
+    if not any(name.lower() == "content-type" for name, _ in headers):
+        headers.insert(0, ("Content-Type", LAMBDA_RESULT_TYPE))
+    return replace(response, headers=headers)
 
 
 def _select(responses: Sequence[IntegrationResponse], selection_value: str | None) -> IntegrationResponse:

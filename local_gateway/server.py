@@ -25,10 +25,6 @@ from local_gateway.sam_template import GatewaySettings, ProxyIntegration
 # API Gateway's REST API payload limit.
 MAX_REQUEST_BYTES = 10 * 1024 * 1024
 _CHUNK_SIZE_LINE_LIMIT = 1024
-# Integration response headers API Gateway does not pass as they are, but renames to x-amzn-Remapped-<name>.
-REMAPPED_RESPONSE_HEADERS = frozenset(
-    {"authorization", "connection", "content-md5", "date", "server", "www-authenticate"}
-)
 # Set by API Gateway on the way in; a client's own values are replaced.
 _GATEWAY_SET_REQUEST_HEADERS = frozenset({"x-forwarded-proto", "x-forwarded-port"})
 
@@ -208,8 +204,7 @@ def _handler_for(gateway: LocalGateway) -> type[BaseHTTPRequestHandler]:
             for name, value in response.headers:
                 if name.lower() in ("content-length", "transfer-encoding"):
                     continue
-                wire_name = f"x-amzn-Remapped-{name}" if name.lower() in REMAPPED_RESPONSE_HEADERS else name
-                self.send_header(wire_name, value.encode("utf-8").decode("latin-1"))
+                self.send_header(name, value.encode("utf-8").decode("latin-1"))
             self.send_header("x-amzn-RequestId", response.request_id)
             self.send_header("Content-Length", str(len(response.body)))
             self.end_headers()

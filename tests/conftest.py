@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, settings
 # proxy.handler reads its configuration at import, as Lambda's cold start does; tests then point it elsewhere.
 os.environ.setdefault("BACKEND_URL", "http://127.0.0.1:9")
 
-from local_gateway.integration import RestApiIntegration
+from local_gateway.integration import LambdaInvoker
 from local_gateway.lambda_runtime import lambda_context
 from local_gateway.sam_template import ProxyIntegration, load_proxy_integration
 from proxy import handler
@@ -18,6 +18,8 @@ from proxy.backend import BackendClient
 from proxy.config import load_config
 from proxy.response import LAMBDA_RESPONSE_LIMIT_BYTES
 from tests.support.backend import RecordingBackend
+from tests.support.engines import BothEngines
+from tests.support.localstack_engine import template_deployment
 from tests.support.logs import LogLines, captured
 from tests.support.resolver import Resolver, control_resolution
 
@@ -96,13 +98,21 @@ def chain(
     proxy_to: RecordingBackend,
     configure_proxy: ConfigureProxy,
     integration_mode: str,
-) -> RestApiIntegration:
+) -> BothEngines:
     """Client request -> template.yaml's integration in each IntegrationMode -> proxy handler -> backend -> back.
 
-    VTL: request template, handler, response template. PROXY: the AWS_PROXY event and answer.
+    VTL: request template, handler, response template. PROXY: the AWS_PROXY event and answer. Each request runs
+    through our engine and LocalStack's AWS-validated pipeline; any disagreement fails the test. The backend sees
+    each request once (LocalStack's Lambda replays our engine's answer).
     """
     configure_proxy(proxy_to.url, backend_timeout_seconds="3", integration_mode=integration_mode)
-    return RestApiIntegration(api_definitions[integration_mode], invoke_handler, stage=STAGE)
+    return both_engines(api_definitions[integration_mode], integration_mode, invoke_handler)
+
+
+def both_engines(api: ProxyIntegration, integration_mode: str, invoke: LambdaInvoker) -> BothEngines:
+    return BothEngines.for_template(
+        invoke, api=api, deployment=template_deployment(IntegrationMode=integration_mode), stage=STAGE
+    )
 
 
 @pytest.fixture

@@ -7,9 +7,16 @@ import pytest
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
 from local_gateway.integration import IntegrationContext, MethodRequest, RestApiIntegration
+from local_gateway.sam_template import ProxyIntegration
 
-# The request template's events (AWS_PROXY builds its own).
-pytestmark = pytest.mark.parametrize("integration_mode", ["VTL"], indirect=True)
+
+@pytest.fixture
+def chain(api_definitions: dict[str, ProxyIntegration]) -> RestApiIntegration:
+    """template.yaml's request template as our engine renders it (AWS_PROXY builds its own events); the chain
+    suites compare what both engines hand the function."""
+    return RestApiIntegration(api_definitions["VTL"], lambda event: None, stage="v1")
+
+
 CONTEXT = IntegrationContext(request_id="c0ffee00-0000-4000-8000-000000000001", request_time_epoch_ms=1_763_700_000_000)
 
 

@@ -11,7 +11,14 @@ from typing import Any
 
 import pytest
 
-from local_gateway.integration import FunctionError, IntegrationContext, MethodRequest, MethodResponse
+from local_gateway.integration import (
+    FunctionError,
+    IntegrationContext,
+    MethodRequest,
+    MethodResponse,
+    RestApiIntegration,
+)
+from local_gateway.sam_template import load_proxy_integration
 from tests.conftest import invoke_handler
 from tests.support.backend import RecordingBackend, Reply
 from tests.support.engines import BothEngines, EnginesDisagree
@@ -23,12 +30,15 @@ from tests.support.localstack_corrections import (
     CORRECTIONS,
     ESCAPE_JAVASCRIPT,
     GATEWAY_RESPONSE_MAPPINGS,
+    HTTPS_ONLY,
     IMPORT_CONTENT_HANDLING,
     IMPORT_GATEWAY_RESPONSES,
     MAP_METHOD_CALLS,
+    NO_CONTENT_TYPE_IS_JSON,
     PARAMS_ARE_MAPS,
     PARSE_JSON_IS_A_MAP,
     PROXY_HEADER_MERGE,
+    PROXY_RAW_REQUEST,
     RAW_PAYLOAD,
     TEMPLATE_BY_MIME_TYPE,
     Correction,
@@ -183,9 +193,14 @@ PROBE_REQUEST = MethodRequest(
 
 
 def test_every_correction_quotes_an_aws_documentation_page() -> None:
-    assert len(CORRECTIONS) == len(ALL) == 13
+    assert len(CORRECTIONS) == len(ALL) == 16
     for correction in CORRECTIONS:
-        assert correction.source.startswith("https://docs.aws.amazon.com/apigateway/latest/developerguide/")
+        assert correction.source.startswith(
+            (
+                "https://docs.aws.amazon.com/apigateway/latest/developerguide/",
+                "https://aws.amazon.com/api-gateway/faqs/",
+            )
+        )
         assert len(correction.quote) > 60
 
 
@@ -471,6 +486,7 @@ def test_an_unknown_template_parameter_is_refused() -> None:
         ApiDefinition.from_template({"NoSuchParameter": "x"})
 
 
+@pytest.mark.parametrize("mode", ["VTL", "PROXY"])
 @pytest.mark.parametrize(
     "request_",
     [
@@ -483,30 +499,36 @@ def test_an_unknown_template_parameter_is_refused() -> None:
             headers=[("Content-Type", "application/x-www-form-urlencoded")],
             body=b"x=1",
         ),
+        MethodRequest("GET", "/orders"),
     ],
-    ids=["json", "binary", "encoded-path"],
+    ids=["json", "binary", "encoded-path", "no-body"],
 )
-def test_both_engines_hand_the_function_the_same_request(
-    both: BothEngines, proxy_to: RecordingBackend, request_: MethodRequest
+def test_both_engines_agree_on_template_yaml_in_each_mode(
+    proxy_to: RecordingBackend, configure_proxy: Any, request_: MethodRequest, mode: str
 ) -> None:
-    """template.yaml's current response side is where they part: CONVERT_TO_BINARY with a response template is a
-    500 on AWS (LocalStack's AWS-validated test_apigateway_s3.py::...convert_to_binary_with_request_template)."""
-    with pytest.raises(EnginesDisagree) as disagreement:
-        both.handle(request_, CONTEXT)
+    configure_proxy(proxy_to.url, integration_mode=mode)
+    proxy_to.responder = lambda request: Reply(201, [("Content-Type", "text/plain"), ("X-Trace", "t")], b"made")
+    both = BothEngines.for_template(
+        invoke_handler,
+        api=load_proxy_integration(parameters={"IntegrationMode": mode}),
+        deployment=template_deployment(IntegrationMode=mode),
+    )
 
-    assert disagreement.value.event_problems == []
-    assert "  status: ours 200, LocalStack 500" in disagreement.value.response_problems
+    response = both.handle(request_, CONTEXT)
+
+    assert (response.status, response.body, response.header("X-Trace")) == (201, b"made", "t")
     assert proxy_to.last.body == request_.body
     assert len(proxy_to.requests) == both.backend_calls_per_request == 1
+    assert both.last is not None
+    assert len(both.last.ours_events) == len(both.last.localstack_events) == 1
 
 
 def test_without_replay_the_backend_sees_each_request_twice(proxy_to: RecordingBackend) -> None:
+    proxy_to.responder = lambda request: Reply(200, [("Content-Type", "text/plain")], b"ok")
     both = BothEngines.for_template(invoke_handler, replay=False)
 
-    with pytest.raises(EnginesDisagree) as disagreement:
-        both.handle(JSON_POST, CONTEXT)
+    both.handle(JSON_POST, CONTEXT)
 
-    assert disagreement.value.event_problems == []
     assert len(proxy_to.requests) == both.backend_calls_per_request == 2
     assert proxy_to.requests[0].body == proxy_to.requests[1].body == JSON_POST.body
 
@@ -521,47 +543,62 @@ def test_a_function_failure_gets_the_same_502_from_both(proxy_to: RecordingBacke
     assert json.loads(response.body) == {"message": "the proxy function failed", "requestId": CONTEXT.request_id}
 
 
-def test_an_empty_body_is_two_braces_in_the_template(both: BothEngines) -> None:
-    """AWS renders $input.body as {} for an empty payload (LocalStack's AWS-validated
-    test_apigateway_common.py::test_input_body_formatting); our engine renders it empty."""
-    with pytest.raises(EnginesDisagree) as disagreement:
-        both.handle(MethodRequest("GET", "/orders"), CONTEXT)
-
-    (problem,) = disagreement.value.event_problems
-    assert "LocalStack's as MalformedEvent('body is marked isBase64Encoded but is not valid base64')" in problem
-
-
-def test_a_body_without_content_type_is_text_to_localstack(both: BothEngines) -> None:
-    """Not verified on AWS either way: with no Content-Type, LocalStack's binary check has no media type to match
-    (so the template gets the raw text), ours matches application/json against */* (so it gets base64)."""
-    with pytest.raises(EnginesDisagree) as disagreement:
-        both.handle(MethodRequest("DELETE", "/orders/42", body=b"x=1"), CONTEXT)
-
-    (problem,) = disagreement.value.event_problems
-    assert "LocalStack's as MalformedEvent('body is marked isBase64Encoded but is not valid base64')" in problem
-
-
-def test_a_refusal_differs_only_by_the_error_type_header(both: BothEngines) -> None:
-    """AWS sends x-amzn-ErrorType with its own error responses (LocalStack's AWS-validated snapshots in
-    test_apigateway_integrations.snapshot.json); our engine does not."""
+def test_a_refusal_is_the_same_json_and_error_type_from_both(both: BothEngines) -> None:
+    """x-amzn-ErrorType comes with API Gateway's own errors (LocalStack's AWS-recorded
+    TestApiGatewayHeaderRemapping shows it); our engine sends it too."""
     request = MethodRequest("POST", "/orders", headers=[("Content-Type", "application/x-unknown")], body=b"x")
 
-    with pytest.raises(EnginesDisagree) as disagreement:
-        both.handle(request, CONTEXT)
+    response = both.handle(request, CONTEXT)
 
-    assert disagreement.value.event_problems == []
-    assert disagreement.value.response_problems == [
-        "  response headers only in LocalStack's: [('x-amzn-errortype', 'BadRequestException')]"
-    ]
+    assert (response.status, response.header("x-amzn-ErrorType")) == (415, "BadRequestException")
 
 
 def test_the_disagreement_message_names_what_differs(proxy_to: RecordingBackend) -> None:
+    """A deliberately different LocalStack answer shows how a disagreement reads."""
+
+    def answer_differently(event: Any) -> Any:
+        return {"statusCode": 500, "headers": {}, "multiValueHeaders": {}, "body": "other", "isBase64Encoded": False}
+
     proxy_to.responder = lambda request: Reply(201, [("Content-Type", "text/plain")], b"made")
+    both = BothEngines(
+        lambda function: RestApiIntegration(load_proxy_integration(), function, "v1"),
+        lambda function: LocalStackIntegration(template_deployment(), answer_differently),
+        invoke_handler,
+        replay=False,
+    )
 
     with pytest.raises(
         EnginesDisagree, match=r"(?s)POST /orders/42 .*status: ours 201, LocalStack 500.*body: ours b'made'"
     ):
-        BothEngines.for_template(invoke_handler).handle(JSON_POST, CONTEXT)
+        both.handle(JSON_POST, CONTEXT)
+
+
+def test_without_content_type_localstack_takes_the_body_as_text_unless_corrected() -> None:
+    api_request = MethodRequest("POST", "/vtl", body=b"x=1")
+    without, corrected = Recorder(), Recorder()
+
+    _without(NO_CONTENT_TYPE_IS_JSON, "binary", BINARY_API, without).handle(api_request, CONTEXT)
+    _corrected("binary", BINARY_API, corrected).handle(api_request, CONTEXT)
+
+    assert without.events[-1] == {"body": "x=1"}
+    assert corrected.events[-1] == {"body": base64.b64encode(b"x=1").decode()}
+
+
+def test_an_aws_proxy_event_carries_the_clients_headers_over_https() -> None:
+    api_request = MethodRequest("GET", "/proxy", headers=[("X-Client", "1")], source_ip="203.0.113.9")
+    without_https, without_raw, corrected = Recorder(), Recorder(), Recorder()
+
+    _without(HTTPS_ONLY, "binary", BINARY_API, without_https).handle(api_request, CONTEXT)
+    _without(PROXY_RAW_REQUEST, "binary", BINARY_API, without_raw).handle(api_request, CONTEXT)
+    _corrected("binary", BINARY_API, corrected).handle(api_request, CONTEXT)
+
+    assert without_https.events[-1]["headers"]["X-Forwarded-Proto"] == "HTTP"
+    assert {"Accept", "User-Agent"} <= without_raw.events[-1]["headers"].keys()
+    headers = corrected.events[-1]["headers"]
+    assert headers["X-Forwarded-Proto"] == "https"
+    assert headers["X-Forwarded-For"] == "203.0.113.9"
+    assert headers["X-Amzn-Trace-Id"] == CONTEXT.trace_id
+    assert not {"Accept", "User-Agent"} & headers.keys()
 
 
 # The response side template.yaml is moving to (IntegrationMode VTL): the Lambda's JSON reaches the template as

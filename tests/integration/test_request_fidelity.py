@@ -7,7 +7,7 @@ import pytest
 
 from local_gateway.integration import MethodRequest, RestApiIntegration
 from local_gateway.sam_template import load_proxy_integration
-from tests.conftest import ConfigureProxy
+from tests.conftest import ConfigureProxy, invoke_handler
 from tests.support.backend import RecordingBackend, Reply
 
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
@@ -116,8 +116,8 @@ def test_a_repeated_query_key_or_header_keeps_every_value_only_in_proxy_mode(
         MethodRequest("GET", "/list", query=[("tag", "a"), ("tag", "b")], headers=[("X-Tag", "1"), ("X-Tag", "2")])
     )
 
-    if integration_mode == "VTL":
-        assert (proxy_to.last.target, proxy_to.last.headers_named("X-Tag")) == ("/list?tag=b", ["2"])
+    if integration_mode == "VTL":  # which header value $input.params() keeps is not documented: both engines, first
+        assert (proxy_to.last.target, proxy_to.last.headers_named("X-Tag")) == ("/list?tag=b", ["1"])
     else:
         assert (proxy_to.last.target, proxy_to.last.headers_named("X-Tag")) == ("/list?tag=a&tag=b", ["1", "2"])
 
@@ -131,7 +131,7 @@ def test_the_path_keeps_its_percent_encoding_and_unsafe_characters_are_encoded(
 
 
 def test_forwarding_headers_are_set_by_the_proxy_and_not_by_the_client(
-    chain: RestApiIntegration, proxy_to: RecordingBackend
+    chain: RestApiIntegration, proxy_to: RecordingBackend, integration_mode: str
 ) -> None:
     spoofed = [
         ("Host", "api.example.com"),
@@ -139,22 +139,37 @@ def test_forwarding_headers_are_set_by_the_proxy_and_not_by_the_client(
         ("X-Forwarded-Host", "evil.example"),
         ("X-Request-Id", "forged"),
         ("Forwarded", "for=1.2.3.4"),
-        ("Connection", "keep-alive, X-Secret-Hop"),
-        ("X-Secret-Hop", "must not pass"),
         ("Keep-Alive", "timeout=5"),
-        ("Transfer-Encoding", "chunked"),
-        ("Upgrade", "websocket"),
     ]
     response = chain.handle(MethodRequest("GET", "/who", headers=spoofed, source_ip="203.0.113.9"))
 
     received = proxy_to.last
     assert received.header("Host") == proxy_to.url.removeprefix("http://")
-    assert received.header("X-Forwarded-For") == "198.51.100.7, 203.0.113.9"
+    # AWS_PROXY events carry X-Forwarded-For as API Gateway sets it (both engines: the caller's address);
+    # mapping templates see the method request's header; either way the caller's address comes last.
+    chain_seen = "203.0.113.9" if integration_mode == "PROXY" else "198.51.100.7, 203.0.113.9"
+    assert received.header("X-Forwarded-For") == chain_seen
     assert received.header("X-Forwarded-Host") == "api.example.com"
     assert received.header("X-Forwarded-Proto") == "https"
     assert received.headers_named("X-Request-Id") == [response.request_id]
-    for removed in ("Forwarded", "X-Secret-Hop", "Keep-Alive", "Transfer-Encoding", "Upgrade"):
+    for removed in ("Forwarded", "Keep-Alive"):
         assert received.header(removed) is None, removed
+
+
+def test_hop_by_hop_headers_and_those_connection_names_never_reach_the_backend(proxy_to: RecordingBackend) -> None:
+    """At the handler: API Gateway drops Connection, Transfer-Encoding and Upgrade before the function runs
+    (LocalStack's AWS-recorded TestApiGatewayHeaderRemapping), so only a hand-made event can carry them."""
+    headers = {
+        "Connection": "keep-alive, X-Secret-Hop",
+        "X-Secret-Hop": "must not pass",
+        "Transfer-Encoding": "chunked",
+        "Upgrade": "websocket",
+        "TE": "trailers",
+    }
+    invoke_handler({"httpMethod": "GET", "path": "/who", "headers": headers})
+
+    for removed in headers:
+        assert proxy_to.last.header(removed) is None, removed
 
 
 def test_the_backend_base_path_prefixes_every_request(
@@ -167,13 +182,25 @@ def test_the_backend_base_path_prefixes_every_request(
     assert proxy_to.last.target == "/internal/api/orders/1?x=1"
 
 
-@pytest.mark.parametrize("path", ["//evil.example/steal", "/@evil.example/x", "/..%2F..%2Fetc/passwd", "/%2e%2e/admin"])
+@pytest.mark.parametrize("path", ["/@evil.example/x", "/..%2F..%2Fetc/passwd", "/%2e%2e/admin", "/a/http:%2F%2Fevil"])
 def test_no_path_can_change_the_backend_host(chain: RestApiIntegration, proxy_to: RecordingBackend, path: str) -> None:
     response = chain.handle(MethodRequest("GET", path))
 
     assert response.status == 200
     # urllib3 writes percent-escapes in upper case (%2e -> %2E), equivalent by RFC 3986 2.1; nothing is decoded.
     assert proxy_to.last.target.lower() == path.lower()
+    assert proxy_to.last.header("Host") == proxy_to.url.removeprefix("http://")
+
+
+def test_a_path_that_starts_with_two_slashes_stays_a_path_on_the_backend(proxy_to: RecordingBackend) -> None:
+    """At the handler: what API Gateway makes of a leading // is not verified (LocalStack collapses it, with its
+    own "TODO: AWS validate"), so the event is given directly; the proxy must never read it as a host."""
+    response = invoke_handler(
+        {"httpMethod": "GET", "path": "//evil.example/steal", "requestContext": {"requestId": "r-1"}}
+    )
+
+    assert response["statusCode"] == 200
+    assert proxy_to.last.target == "//evil.example/steal"
     assert proxy_to.last.header("Host") == proxy_to.url.removeprefix("http://")
 
 

@@ -33,7 +33,9 @@ def _random_case(name: str, flips: list[bool]) -> str:
 
 
 @given(
-    name=st.sampled_from(sorted(PROXY_OWNED | {"x-authenticated-client"})),
+    # Host is left out: it names the API to API Gateway, so a client cannot send an arbitrary one through it (the
+    # handler-level tests show a Host in the event never reaches the backend).
+    name=st.sampled_from(sorted((PROXY_OWNED - {"host"}) | {"x-authenticated-client"})),
     flips=st.lists(st.booleans(), max_size=30),
     value=st.text(st.characters(codec="ascii", min_codepoint=0x21, max_codepoint=0x7E), min_size=1, max_size=30),
 )

@@ -8,9 +8,8 @@ What is compared:
   case-insensitive name and value, query pairs, as multisets), or the same MalformedEvent message, or no call at
   all from either engine (the gateway answered by itself);
 - the method responses: status, body bytes, headers (case-insensitive names, any order), with the wire-level
-  transport headers of localstack_engine.TRANSPORT_HEADERS left out on both sides. Our engine leaves the
-  x-amzn-Remapped-* renaming and Content-Length to local_gateway.server; the same rules are applied to its
-  answer before comparing (LocalStack renames inside its pipeline).
+  transport headers of localstack_engine.TRANSPORT_HEADERS left out on both sides (our engine leaves
+  Content-Length to local_gateway.server).
 
 The backend: by default (`replay=True`) only our engine calls the function; LocalStack's Lambda then answers
 with a replay of that result (or of the same FunctionError), so a backend behind the handler sees each request
@@ -33,7 +32,6 @@ from local_gateway.integration import (
     RestApiIntegration,
 )
 from local_gateway.sam_template import ProxyIntegration, load_proxy_integration
-from local_gateway.server import REMAPPED_RESPONSE_HEADERS
 from proxy.errors import MalformedEvent
 from proxy.event import ClientRequest, parse_event
 from tests.support.localstack_engine import (
@@ -211,12 +209,8 @@ def _response_differences(ours: MethodResponse, localstack: MethodResponse) -> l
 
 
 def as_our_server_sends(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """local_gateway.server's renaming and dropping, applied to a method response of our engine."""
-    return [
-        (f"x-amzn-Remapped-{name}" if name.lower() in REMAPPED_RESPONSE_HEADERS else name, value)
-        for name, value in headers
-        if name.lower() not in _SERVER_DROPPED
-    ]
+    """local_gateway.server's dropping (it writes its own Content-Length), applied to our engine's response."""
+    return [(name, value) for name, value in headers if name.lower() not in _SERVER_DROPPED]
 
 
 def _headers(pairs: list[tuple[str, str]]) -> Counter[tuple[str, str]]:

@@ -214,12 +214,21 @@ MAP_METHOD_CALLS = _documented(
 _NAME_OR_CALL = LOCALSTACK_AIRSPEED.operators.NameOrCall
 
 
+# The rest of java.util.Map that templates call (the page's own examples use keySet(), get(), isEmpty()).
+_JAVA_MAP_METHODS: dict[str, Callable[..., Any]] = {
+    "isEmpty": lambda self: len(self) == 0,
+    "size": len,
+    "containsKey": lambda self, key: key in self,
+    "values": lambda self: list(self.values()),
+}
+
+
 @_corrects(MAP_METHOD_CALLS, _NAME_OR_CALL, "calculate")
 def _map_methods_first(
     original: Callable[..., Any], self: Any, current_object: Any, loader: Any, top_namespace: Any
 ) -> Any:
     if self.parameters is not None and isinstance(current_object, dict):
-        registered = _MAP_METHODS.get(type(current_object), {})
+        registered = {**_JAVA_MAP_METHODS, **_MAP_METHODS.get(type(current_object), {})}
         if self.name in registered:
             method = functools.partial(registered[self.name], current_object)
         elif callable(getattr(type(current_object), self.name, None)):
@@ -508,6 +517,70 @@ def _import_gateway_responses(container: RestApiContainer, spec: Mapping[str, An
             "responseTemplates": response.get("responseTemplates") or {},
             "defaultResponse": False,
         }
+
+
+# --- 14. a request without Content-Type is application/json -----------------------------------------------------------
+
+NO_CONTENT_TYPE_IS_JSON = _documented(
+    "a request without Content-Type is taken as application/json, for binaryMediaTypes as for template choice",
+    _DEVELOPER_GUIDE + "integration-passthrough-behaviors.html",
+    "[Content-type:] None. API Gateway defaults to application/json. [That the default also decides the body's "
+    "conversion is our reading, not yet verified on AWS: README, A04.]",
+)
+_DEFAULT_CONTENT_TYPE = "application/json"
+
+
+@_corrects(NO_CONTENT_TYPE_IS_JSON, integration_request.IntegrationRequestHandler, "convert_body", static=True)
+def _convert_as_json_without_content_type(original: Callable[..., Any], context: Any) -> Any:
+    headers = context.invocation_request["headers"]
+    if headers.get("Content-Type") is not None:
+        return original(context)
+    # LocalStack reads the type from the headers it also hands the templates: give it the default for this call only.
+    headers["Content-Type"] = _DEFAULT_CONTENT_TYPE
+    try:
+        return original(context)
+    finally:
+        del headers["Content-Type"]
+
+
+# --- 15. X-Forwarded-Proto is https -----------------------------------------------------------------------------------
+
+HTTPS_ONLY = _documented(
+    "the X-Forwarded-Proto of an AWS_PROXY event is https",
+    "https://aws.amazon.com/api-gateway/faqs/",
+    "All of the APIs created with Amazon API Gateway expose HTTPS endpoints only. Amazon API Gateway does not "
+    "support unencrypted (HTTP) endpoints.",
+)
+# LocalStack takes the value from the server protocol name ("HTTP/1.1" -> "HTTP") of its own listener.
+
+
+@_corrects(HTTPS_ONLY, integration_request.IntegrationRequestHandler, "_set_proxy_headers", static=True)
+def _https_forwarded_proto(original: Callable[..., None], headers: Any, request: Any) -> None:
+    original(headers, request)
+    headers.set("X-Forwarded-Proto", "https")
+
+
+# --- 16. an AWS_PROXY event carries the request's own headers ---------------------------------------------------------
+
+PROXY_RAW_REQUEST = _documented(
+    "an AWS_PROXY event carries the client's headers, without an HTTP integration's default Accept and User-Agent",
+    _DEVELOPER_GUIDE + "set-up-lambda-proxy-integrations.html",
+    "In Lambda proxy integration, when a client submits an API request, API Gateway passes to the integrated Lambda "
+    "function the raw request as-is, except that the order of the request parameters is not preserved.",
+)
+_HTTP_INTEGRATION_DEFAULTS = ("Accept", "User-Agent")
+
+
+@_corrects(PROXY_RAW_REQUEST, integration_request.IntegrationRequestHandler, "_apply_header_transforms", static=True)
+def _no_defaults_in_proxy_events(
+    original: Callable[..., None], headers: Any, integration_type: Any, context: Any
+) -> None:
+    sent = {name for name in _HTTP_INTEGRATION_DEFAULTS if name in context.request.headers}
+    original(headers, integration_type, context)
+    if integration_type == "AWS_PROXY":
+        for name in _HTTP_INTEGRATION_DEFAULTS:
+            if name not in sent:
+                headers.remove(name)
 
 
 ALL: frozenset[Correction] = frozenset(CORRECTIONS)

@@ -31,9 +31,9 @@ from moto.apigateway.models import apigateway_backends
 from rolo import Request, Response
 from werkzeug.datastructures import Headers
 
+from local_gateway.cfn import ResolvedTemplate
 from local_gateway.integration import FunctionError, IntegrationContext, LambdaInvoker, MethodRequest, MethodResponse
 from local_gateway.sam_template import TEMPLATE_PATH, load_template
-from tests.support.cfn import ResolvedTemplate
 from tests.support.localstack_corrections import ALL as ALL_CORRECTIONS
 from tests.support.localstack_corrections import Correction, complete_import
 from tests.support.localstack_corrections import active as active_corrections
@@ -298,6 +298,7 @@ def _set_request_identity(chain: Any, context: _InvocationContext, response: Res
     variables["domainName"] = context.invocation_request["headers"].get("Host") or "localhost"
     variables["domainPrefix"] = variables["domainName"].split(".")[0]
     variables["identity"]["sourceIp"] = context.source_ip
+    context.trace_id = context.identity.trace_id  # both engines derive it from the request id
     if context.authorizer is not None:
         variables["authorizer"] = dict(context.authorizer)
 
