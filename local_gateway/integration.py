@@ -118,11 +118,18 @@ class RestApiIntegration:
         stage: str,
         api_id: str = "local",
         responses: GatewayResponses | None = None,
+        *,
+        context_path_prefix: str | None = None,
     ) -> None:
-        """`responses`: the refusals API Gateway makes itself; by default template.yaml's gateway responses."""
+        """`responses`: the refusals API Gateway makes itself; by default template.yaml's gateway responses.
+
+        `context_path_prefix`: what $context.path has before the path: "/<stage>" on the execute-api endpoint
+        (the default), "" on a custom domain whose API mapping has an empty base path.
+        """
         self._api = api
         self._invoke = invoke
         self._stage = stage
+        self._context_path_prefix = f"/{stage}" if context_path_prefix is None else context_path_prefix
         self._api_id = api_id
         self._responses = responses or GatewayResponses(load_gateway_settings().gateway_response_templates, stage)
 
@@ -300,7 +307,7 @@ class RestApiIntegration:
             "resourceId": "local",
             "resourcePath": resource,
             "httpMethod": request.method,
-            "path": f"/{self._stage}{request.path}",
+            "path": f"{self._context_path_prefix}{request.path}",
             "stage": self._stage,
             "apiId": self._api_id,
             "accountId": "123456789012",
