@@ -52,7 +52,7 @@ validate: venv $(CHECKOV_STAMP) ## sam validate --lint, cfn-lint and checkov on 
 
 $(CHECKOV_STAMP):
 	$(PYTHON) -m venv $(CHECKOV_VENV)
-	@$(PROGRESS) "installing checkov into $(CHECKOV_VENV) (first run only): about 20 s" \
+	@$(PROGRESS) "installing checkov into $(CHECKOV_VENV) (first run only): 20 s to a minute" \
 		$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check checkov==$(CHECKOV_VERSION)
 	touch $(CHECKOV_STAMP)
 
