@@ -1,4 +1,4 @@
-# Everyday commands. `make test` is what CI runs (.ci/run) and what the README documents.
+# Everyday commands. `make test` is what CI runs (.ci/run) and what the README documents; `make` lists them all.
 PYTHON ?= python3.13
 VENV := .venv
 BIN := $(VENV)/bin
@@ -10,84 +10,89 @@ CHECKOV_VERSION := 3.3.30
 # The tests' second engine, LocalStack's API Gateway pipeline; its dependencies are pyproject's "engines" group.
 LOCALSTACK_VERSION := 2026.3.0
 LOCALSTACK_STAMP := $(VENV)/.localstack-core-$(LOCALSTACK_VERSION)
+# Slow first-run steps say what they do and print the elapsed time while they run.
+PROGRESS := sh tools/with-progress.sh
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: venv test unit integration lint typecheck validate build clean events local load test-long bench demo-userdata e2e
+.DEFAULT_GOAL := help
+.PHONY: help venv test unit integration lint typecheck validate build clean events local load test-long bench \
+	demo-userdata e2e require-stack-name
 
-venv: $(STAMP) $(LOCALSTACK_STAMP)
+help: ## List these targets
+	@echo "make <target>   (make local ARGS=--help lists the local API's options)"
+	@awk 'BEGIN {FS = ":[^#]*## "} /^[a-z0-9-]+:.*## / {printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+venv: $(STAMP) $(LOCALSTACK_STAMP) ## Create .venv with the pinned dev tools (every target below does it first)
 
 $(STAMP): pyproject.toml
-	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.13 (e.g. 'pyenv install 3.13')" >&2; exit 1; }
+	@$(PYTHON) -c '' 2>/dev/null || { echo "$(PYTHON) not found: install Python 3.13 (e.g. 'pyenv install 3.13')" >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check pip==25.3
-	$(BIN)/pip install --quiet --disable-pip-version-check --group dev
+	@$(PROGRESS) "installing the pinned dev tools into $(VENV) (first run, or pyproject.toml changed): about a minute" \
+		sh -c '$(BIN)/pip install --quiet --disable-pip-version-check pip==25.3 \
+		&& $(BIN)/pip install --quiet --disable-pip-version-check --group dev'
 	touch $(STAMP)
 
 # A second step, as pip's resolver would refuse localstack-core next to SAM CLI's click pin.
 $(LOCALSTACK_STAMP): $(STAMP)
-	@echo "localstack-core $(LOCALSTACK_VERSION) without its dependencies (it asks for click>=8.2; SAM CLI pins 8.1.8)"
+	@echo "installing localstack-core $(LOCALSTACK_VERSION) without its dependencies (it asks for click>=8.2; SAM CLI pins 8.1.8): a few seconds"
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps localstack-core==$(LOCALSTACK_VERSION)
 	touch $(LOCALSTACK_STAMP)
 
-## Lint, type-check, validate the template, then every test that runs without an AWS account.
-test: lint typecheck validate
+test: lint typecheck validate ## Lint, type-check, validate the template, then every test that needs no AWS account
 	$(BIN)/pytest
 
-unit: venv
+unit: venv ## Unit tests only
 	$(BIN)/pytest tests/unit
 
-integration: venv
+integration: venv ## Integration tests only (real sockets, sam build, the local gateway)
 	$(BIN)/pytest tests/integration
 
-lint: venv
+lint: venv ## ruff check and ruff format --check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-typecheck: venv
+typecheck: venv ## mypy --strict
 	$(BIN)/mypy proxy_fn authorizer_fn local_gateway tests tools bench demo_backend
 
-validate: venv $(CHECKOV_STAMP)
+validate: venv $(CHECKOV_STAMP) ## sam validate --lint, cfn-lint and checkov on template.yaml and demo/template.yaml
 	$(BIN)/sam validate --lint
 	$(BIN)/cfn-lint template.yaml demo/template.yaml
 	$(CHECKOV_VENV)/bin/checkov -f template.yaml -f demo/template.yaml --framework cloudformation --compact --quiet --skip-download
 
 $(CHECKOV_STAMP):
 	$(PYTHON) -m venv $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check checkov==$(CHECKOV_VERSION)
+	@$(PROGRESS) "installing checkov into $(CHECKOV_VENV) (first run only): 20 s to a minute" \
+		$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check checkov==$(CHECKOV_VERSION)
 	touch $(CHECKOV_STAMP)
 
-build: venv
+build: venv ## sam build (no Docker)
 	$(BIN)/sam build
 
-clean:
+clean: ## Remove the virtual environments, build output and caches
 	rm -rf $(VENV) $(CHECKOV_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache
 
-## Re-render events/*.json from tests/support/sample_requests.py through template.yaml's request template.
-events: venv
+events: venv ## Re-render events/*.json from tests/support/sample_requests.py through the request template
 	$(BIN)/python -m tests.support.sample_requests
 
-## The whole API on 127.0.0.1:$(PORT) (no Docker, no AWS): demo backend, authorizer, VTL, proxy_fn.
 PORT ?= 3000
-local: venv
-	$(BIN)/python -m local_gateway --port $(PORT)
+local: venv ## The whole API on http://127.0.0.1:3000/v1/ (no Docker, no AWS); options: ARGS=--help
+	$(BIN)/python -m local_gateway --port $(PORT) $(ARGS)
 
-## 8 clients x 2,000 requests through `make local`: requests/s, p50, p99, errors, leaked descriptors.
-load: venv
+load: venv ## 8 clients x 2,000 requests through make local (about a minute): requests/s, p50, p99, leaks
 	$(BIN)/python -m bench.load --clients 8 --requests 2000
 
-## Larger runs of the randomised tests: 20,000 examples per property instead of 1,000, and the rolling-replacement
-## test (tests/integration/test_rolling_replacement.py) through 30 backend replacements instead of 3.
-test-long: venv
+test-long: venv ## 20,000 examples per property and 30 backend replacements in the rolling test
 	HYPOTHESIS_PROFILE=long ROLLING_REPLACEMENTS=30 $(BIN)/pytest tests/property tests/integration/test_rolling_replacement.py
 
-## Side-by-side measurements on 127.0.0.1 (not part of `make test`); results table in the README.
-bench: venv
+bench: venv ## Side-by-side measurements on 127.0.0.1 (about 30 s; results table in the README)
 	$(BIN)/python -m bench.run
 
-## Copy demo_backend/server.py into the demo instance's user data in demo/template.yaml.
-demo-userdata: venv
+demo-userdata: venv ## Copy demo_backend/server.py into the demo instance's user data in demo/template.yaml
 	$(BIN)/python -m tools.sync_demo_userdata
 
-## Against a deployed stack: STACK_NAME=<stack> make e2e (AWS credentials for its account and region).
-e2e: venv
+e2e: require-stack-name venv ## Against a deployed stack: STACK_NAME=<stack> make e2e (with AWS credentials)
 	$(BIN)/pytest tests/e2e -m e2e -v
+
+# Before the venv: without a stack, pytest would only report every e2e test as skipped and exit 0.
+require-stack-name:
+	@test -n "$(STACK_NAME)" || { echo "make e2e: STACK_NAME is not set: run STACK_NAME=<your deployed stack> make e2e, with AWS credentials for its account and region" >&2; exit 2; }

@@ -2,7 +2,8 @@
 
     python -m bench.load [--clients 8] [--requests 2000]
 
-Reports requests/s, p50 and p99, errors, and the gateway's open file descriptors and sockets before and after.
+Reports requests/s, p50 and p99, errors, and the gateway's open file descriptors and sockets before and after,
+with a progress line every few seconds on stderr.
 """
 
 import argparse
@@ -15,13 +16,14 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import urllib3
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+STAGE = "v1"  # make local answers under its stage, as the deployed ApiUrl does
 LOAD_TOKEN = "load-test-token-not-a-secret"  # noqa: S105 - a throwaway token for a local run
 
 
@@ -59,8 +61,9 @@ class LocalStack:
         self.port, self.demo_port = free_loopback_port(), free_loopback_port()
         environment = {name: value for name, value in os.environ.items() if not name.startswith(("BACKEND_", "AUTH_"))}
         environment |= {"PYTHONUNBUFFERED": "1", "LOCAL_AUTH_TOKENS": _token_store()}
+        ports = ["--port", str(self.port), "--demo-port", str(self.demo_port)]
         self.process = subprocess.Popen(  # noqa: S603 - our interpreter, fixed arguments
-            [sys.executable, "-m", "local_gateway", "--port", str(self.port), "--demo-port", str(self.demo_port)],
+            [sys.executable, "-m", "local_gateway", *ports, "--stage", STAGE],
             cwd=PROJECT_ROOT,
             env=environment,
             stdout=subprocess.DEVNULL,
@@ -70,7 +73,7 @@ class LocalStack:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://127.0.0.1:{self.port}/{STAGE}"
 
     def open_fds(self) -> tuple[int, int]:
         fds = list(Path(f"/proc/{self.process.pid}/fd").iterdir())
@@ -82,10 +85,13 @@ class LocalStack:
         return self.process.wait(timeout=15)
 
 
-def run(url: str, clients: int, requests_per_client: int) -> tuple[list[float], int, float]:
+def run(
+    url: str, clients: int, requests_per_client: int, progress: "Progress | None" = None
+) -> tuple[list[float], int, float]:
     latencies: list[float] = []
     errors = [0]
     lock = threading.Lock()
+    done = [0]
 
     def client(number: int) -> None:
         http = urllib3.PoolManager(maxsize=1, retries=False, timeout=urllib3.Timeout(connect=2, read=30))
@@ -102,6 +108,8 @@ def run(url: str, clients: int, requests_per_client: int) -> tuple[list[float], 
                 ok = False
             mine.append((time.perf_counter() - started) * 1000)
             failed += not ok
+            with lock:
+                done[0] += 1
         http.clear()
         with lock:
             latencies.extend(mine)
@@ -111,18 +119,42 @@ def run(url: str, clients: int, requests_per_client: int) -> tuple[list[float], 
     started = time.perf_counter()
     for thread in threads:
         thread.start()
+    deadline = time.monotonic() + 600
     for thread in threads:
-        thread.join(timeout=600)
+        while thread.is_alive() and time.monotonic() < deadline:
+            thread.join(timeout=0.5)
+            if progress is not None:
+                progress.tick(lambda: f"{done[0]:,} of {clients * requests_per_client:,} requests")
     return latencies, errors[0], time.perf_counter() - started
 
 
-def measure(clients: int, requests_per_client: int) -> LoadResult:
+class Progress:
+    """A line on `report` at most every `every_seconds`, so a minute-long run never looks stuck."""
+
+    def __init__(self, report: Callable[[str], None], every_seconds: float = 5.0) -> None:
+        self._report = report
+        self._every = every_seconds
+        self._started = self._last = time.monotonic()
+
+    def say(self, message: str) -> None:
+        self._report(f"load: {message}")
+
+    def tick(self, message: Callable[[], str]) -> None:
+        now = time.monotonic()
+        if now - self._last >= self._every:
+            self._last = now
+            self.say(f"{message()}, {now - self._started:.0f} s")
+
+
+def measure(clients: int, requests_per_client: int, progress: Progress | None = None) -> LoadResult:
+    if progress is not None:
+        progress.say(f"starting make local (gateway + httpbin), then {clients} clients x {requests_per_client:,}")
     stack = LocalStack()
     try:
         run(stack.url, clients, 20)  # warm: cold starts done, the proxy's pool at its steady size
         time.sleep(0.5)
         fds_before, sockets_before = stack.open_fds()
-        latencies, errors, seconds = run(stack.url, clients, requests_per_client)
+        latencies, errors, seconds = run(stack.url, clients, requests_per_client, progress)
         time.sleep(0.5)  # the clients have closed; let the gateway finish those connections
         fds_after, sockets_after = stack.open_fds()
     finally:
@@ -163,7 +195,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--requests", type=int, default=2000, help="requests per client")
     args = parser.parse_args(argv)
-    result = measure(args.clients, args.requests)
+    result = measure(args.clients, args.requests, Progress(lambda line: print(line, file=sys.stderr, flush=True)))
     print(f"load: {args.clients} clients x {args.requests}: {result.summary()}")
     return 0 if result.errors == 0 else 1
 

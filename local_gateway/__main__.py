@@ -1,148 +1,249 @@
-"""`make local`: the whole request path on one machine, no Docker, no AWS account.
+"""`make local`: the deployed API's request path on one machine, no Docker, no AWS account.
 
-    python -m local_gateway [--port 3000] [--backend-url http://127.0.0.1:9000] [--auth-mode NONE|TOKEN]
-                            [--mode VTL|PROXY]
-
-Without --backend-url (or BACKEND_URL) it starts the demo backend (httpbin) on 127.0.0.1:8080 first.
+The API answers on http://127.0.0.1:PORT/STAGE/ as the deployed one does on its ApiUrl: template.yaml's TOKEN
+authorizer, its mapping templates (or AWS_PROXY), proxy_fn and API Gateway's limits, in front of your service
+(--backend-url) or of the demo backend (httpbin), which it starts on DEMO_PORT and stops with itself.
 """
 
 import argparse
 import os
+import re
+import signal
 import socket
 import subprocess
 import sys
-import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Any
+from types import FrameType
+from typing import Any, NoReturn
 
 # Each function's code is a package in its own folder, as the Lambda runtime loads it.
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(PROJECT_ROOT / "proxy_fn"), str(PROJECT_ROOT / "authorizer_fn")]
 
 from local_gateway.authorization import AuthorizerFunction
+from local_gateway.demo_backend import listen
 from local_gateway.lambda_runtime import invoker, lambda_context
 from local_gateway.local_tokens import LocalTokenStore, mint_session_token
 from local_gateway.sam_template import GatewaySettings, load_gateway_settings, load_proxy_integration
-from local_gateway.server import build_gateway, make_server
+from local_gateway.server import LocalGateway, build_gateway, make_server
+from proxy.config import ConfigError, load_config
 
+PROG = "make local"
+USAGE = "make local [ARGS='OPTION ...']\n       .venv/bin/python -m local_gateway [OPTION ...]"
+EPILOG = """\
+Each option's environment variable sets it too (BACKEND_URL=http://127.0.0.1:8000 make local). The proxy's own
+settings come from the environment as on Lambda, with template.yaml's defaults: BACKEND_TIMEOUT_SECONDS,
+CORS_ALLOW_ORIGIN, BACKEND_CA_BUNDLE. SIGINT (Ctrl-C), SIGTERM and SIGHUP stop the gateway and the demo backend."""
 LOCAL_STATE = PROJECT_ROOT / ".local"
+# template.yaml's StageName AllowedPattern.
+_STAGE_NAME = re.compile(r"[A-Za-z0-9_]{1,128}")
+_OFF = ("", "0", "false", "no")
+
+
+class _Stop(Exception):
+    """A stop signal arrived: unwinds through every cleanup, as Ctrl-C does."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """A bad value is one line naming the option, its environment variable and what is expected."""
+
+    def __init__(self, environment: dict[str, str], **options: Any) -> None:
+        super().__init__(**options)
+        self._environment = environment
+
+    def error(self, message: str) -> NoReturn:
+        for option, variable in self._environment.items():
+            message = message.replace(f"argument {option}:", f"{option} ({variable}):")
+        self.exit(2, f"{self.prog}: {message}\n")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parse(argv)
-    demo: subprocess.Popen[bytes] | None = None
-    backend_url = args.backend_url or os.environ.get("BACKEND_URL")
-    if not backend_url:
-        demo = _start_demo_backend(args.demo_port)
-        if demo is None:
-            return 2
-        backend_url = f"http://127.0.0.1:{args.demo_port}"
-    try:
-        return _serve(args, backend_url)
-    finally:
-        if demo is not None:
-            demo.terminate()
-            demo.wait(timeout=10)
-
-
-def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="make local", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
-    parser.add_argument("--backend-url", help="a real service instead of the demo backend (default: $BACKEND_URL)")
-    parser.add_argument("--demo-port", type=int, default=int(os.environ.get("DEMO_PORT", "8080")))
-    parser.add_argument(
-        "--auth-mode",
-        choices=["NONE", "TOKEN"],
-        default=os.environ.get("AUTH_MODE"),
-        help="default: template.yaml's AuthMode (TOKEN); COGNITO and IAM need AWS",
-    )
-    parser.add_argument(
-        "--mode",
-        type=str.upper,
-        choices=["VTL", "PROXY"],
-        default=os.environ.get("MODE"),
-        help="template.yaml's IntegrationMode: VTL (mapping templates, the default) or PROXY (AWS_PROXY)",
-    )
-    parser.add_argument(
-        "--tokens-file",
-        type=Path,
-        default=os.environ.get("LOCAL_TOKENS_FILE"),
-        help="token hashes as in SSM; default: a fresh token for this session (or $LOCAL_AUTH_TOKENS as JSON)",
-    )
-    return parser.parse_args(argv)
-
-
-def _start_demo_backend(port: int) -> "subprocess.Popen[bytes] | None":
-    command = [sys.executable, "-m", "local_gateway.demo_backend", "--port", str(port)]
-    process = subprocess.Popen(command, cwd=PROJECT_ROOT)  # noqa: S603 - our interpreter, fixed arguments
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            print(f"make local: the demo backend could not start on port {port} (DEMO_PORT=...)", file=sys.stderr)
-            return None
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return process
-        except OSError:
-            time.sleep(0.1)
-    process.terminate()
-    print("make local: the demo backend did not start within 15 s", file=sys.stderr)
-    return None
-
-
-def _serve(args: argparse.Namespace, backend_url: str) -> int:
     settings = load_gateway_settings()
-    defaults = settings.parameters
-    auth_mode = args.auth_mode or defaults["AuthMode"]
-    if auth_mode not in ("NONE", "TOKEN"):
-        print(f"make local: AuthMode {auth_mode} needs AWS; use --auth-mode NONE or TOKEN", file=sys.stderr)
-        return 2
-    mode = args.mode or defaults["IntegrationMode"]
-    os.environ["BACKEND_URL"] = backend_url
-    os.environ["INTEGRATION_MODE"] = mode
-    os.environ["AUTH_MODE"] = auth_mode  # the proxy withholds the credential the gateway checked
-    os.environ.setdefault("BACKEND_TIMEOUT_SECONDS", defaults["BackendTimeoutSeconds"])
-    os.environ.setdefault("CORS_ALLOW_ORIGIN", defaults["CorsAllowOrigin"])
-    from proxy import handler as proxy_handler  # noqa: PLC0415 - reads BACKEND_URL at import, like a cold start
+    args = parse_arguments(argv, settings.parameters)
+    _stop_on_signals()
+    try:
+        return _run(args, settings)
+    except _Stop as stop:
+        print(f"make local: stopped ({stop})", file=sys.stderr)
+        return 0
 
-    authorize, token = _token_authorizer(args, settings) if auth_mode == "TOKEN" else (None, None)
-    deployed_as = {"IntegrationMode": mode, "CorsAllowOrigin": os.environ["CORS_ALLOW_ORIGIN"], "AuthMode": auth_mode}
-    gateway = build_gateway(
-        load_gateway_settings(parameters=deployed_as),
-        load_proxy_integration(parameters=deployed_as),
-        invoker(proxy_handler.lambda_handler, "proxy"),
-        authorize,
+
+def parse_arguments(argv: Sequence[str] | None, defaults: dict[str, str]) -> argparse.Namespace:
+    """Options, each also read from an environment variable; defaults from template.yaml's parameters."""
+    environment: dict[str, str] = {}
+    parser = _Parser(
+        environment,
+        prog=PROG,
+        usage=USAGE,
+        description=__doc__.split("\n\n")[1],
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    try:
-        server = make_server(gateway, "127.0.0.1", args.port)
-    except OSError as error:
-        print(
-            f"make local: port {args.port} is not free ({error.strerror}); use PORT=<other> make local", file=sys.stderr
+
+    def option(flag: str, variable: str, default: str | None, help: str, **kwargs: Any) -> None:
+        environment[flag] = variable
+        shown = "%(default)s" if default is not None else "none"
+        parser.add_argument(
+            flag, default=os.environ.get(variable, default), help=f"{help} [{variable}; default: {shown}]", **kwargs
         )
-        return 2
-    _banner(args.port, backend_url, auth_mode, mode, token)
+
+    option("--port", "PORT", "3000", "the API's port on 127.0.0.1", type=_port)
+    option("--stage", "STAGE", defaults["StageName"], "the stage: URLs start with /STAGE/, as ApiUrl", type=_stage)
+    parser.add_argument(
+        "--no-stage-prefix",
+        dest="stage_prefix",
+        action="store_false",
+        help="answer at / instead, as a custom domain with an empty base path does ($context.path without the stage)",
+    )
+    option("--backend-url", "BACKEND_URL", None, "your service, instead of the demo: http(s)://host[:port][/path]")
+    option("--demo-port", "DEMO_PORT", "8080", "the demo backend's port, without --backend-url", type=_port)
+    option(
+        "--mode",
+        "MODE",
+        defaults["IntegrationMode"],
+        "IntegrationMode: VTL (mapping templates) or PROXY (AWS_PROXY)",
+        type=_one_of("VTL", "PROXY"),
+        metavar="{VTL,PROXY}",
+    )
+    option(
+        "--auth-mode",
+        "AUTH_MODE",
+        defaults["AuthMode"],
+        "AuthMode: TOKEN (a session token, printed) or NONE",
+        type=_one_of("NONE", "TOKEN", note=" (COGNITO and IAM need AWS)"),
+        metavar="{NONE,TOKEN}",
+    )
+    option(
+        "--tokens-file",
+        "LOCAL_TOKENS_FILE",
+        None,
+        "a file of token hashes in the SSM parameter's JSON, instead of a session token (LOCAL_AUTH_TOKENS: the JSON)",
+        type=Path,
+    )
+    parser.add_argument(
+        "--verbose",
+        action="store_true",
+        default=os.environ.get("VERBOSE", "").lower() not in _OFF,
+        help="besides one access-log line per request: the functions' logs and metrics (stdout) and the demo "
+        "backend's request lines [VERBOSE=1]",
+    )
+    args = parser.parse_args(argv)
+    args.backend_url = args.backend_url or None  # BACKEND_URL= (empty) means the demo backend too
+    return args
+
+
+def _port(value: str) -> int:
+    if not value.isdigit() or not 0 < int(value) < 65536:
+        raise argparse.ArgumentTypeError(f"expected a port number from 1 to 65535, got {value!r}")
+    return int(value)
+
+
+def _stage(value: str) -> str:
+    if not _STAGE_NAME.fullmatch(value):
+        raise argparse.ArgumentTypeError(f"expected letters, digits and _ (as StageName allows), got {value!r}")
+    return value
+
+
+def _one_of(*choices: str, note: str = "") -> Callable[[str], str]:
+    def parse(value: str) -> str:
+        if value.upper() not in choices:
+            raise argparse.ArgumentTypeError(f"expected {' or '.join(choices)}{note}, got {value!r}")
+        return value.upper()
+
+    return parse
+
+
+def _stop_on_signals() -> None:
+    """SIGINT, SIGTERM and SIGHUP stop both processes cleanly, once.
+
+    SIGINT counts even where a shell started this with it ignored (a background job: `make local &`). SIGHUP does
+    not where nohup ignored it on purpose.
+    """
+    stopping = False
+
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        nonlocal stopping
+        if not stopping:
+            stopping = True
+            raise _Stop(signal.Signals(signum).name)
+
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        if signum != signal.SIGHUP or signal.getsignal(signum) != signal.SIG_IGN:
+            signal.signal(signum, stop)
+
+
+def _run(args: argparse.Namespace, settings: GatewaySettings) -> int:
+    backend_url = args.backend_url or f"http://127.0.0.1:{args.demo_port}"
+    _configure_functions(backend_url, args, settings.parameters)
     try:
+        load_config(os.environ)  # what proxy_fn's cold start checks, before anything starts
+    except ConfigError as error:
+        print(f"make local: {error}", file=sys.stderr)
+        return 2
+    session = args.auth_mode == "TOKEN" and args.tokens_file is None and not os.environ.get("LOCAL_AUTH_TOKENS")
+    if session:
+        args.tokens_file = LOCAL_STATE / f"tokens-{args.port}.json"  # one per instance: the port is its own
+    with ExitStack() as cleanup:
+        gateway = _gateway(args, settings)
+        cleanup.callback(gateway.close)
+        try:
+            server = make_server(gateway, "127.0.0.1", args.port)
+        except OSError as error:  # before the token: the instance on that port keeps its own
+            return _port_taken(args.port, "PORT", error)
+        cleanup.callback(server.server_close)
+        token = None
+        if session:
+            token = mint_session_token(args.tokens_file)
+            cleanup.callback(args.tokens_file.unlink, missing_ok=True)
+        if args.backend_url is None:
+            try:
+                demo_socket = listen(args.demo_port)
+            except OSError as error:
+                return _port_taken(args.demo_port, "DEMO_PORT", error, f", or BACKEND_URL={backend_url} to use it")
+            cleanup.enter_context(_demo_backend(demo_socket, args.verbose))
+        _banner(args, gateway, backend_url, token)
         server.serve_forever(poll_interval=0.2)
-    except KeyboardInterrupt:
-        print("\nmake local: stopping", file=sys.stderr)
-    finally:
-        server.server_close()
-        gateway.close()
     return 0
 
 
-def _token_authorizer(args: argparse.Namespace, settings: GatewaySettings) -> tuple[AuthorizerFunction, str | None]:
+def _configure_functions(backend_url: str, args: argparse.Namespace, defaults: dict[str, str]) -> None:
+    """The functions' environment, as template.yaml gives it to them; quiet unless verbose."""
+    os.environ["BACKEND_URL"] = backend_url
+    os.environ["INTEGRATION_MODE"] = args.mode
+    os.environ["AUTH_MODE"] = args.auth_mode  # the proxy withholds the credential the gateway checked
+    os.environ.setdefault("BACKEND_TIMEOUT_SECONDS", defaults["BackendTimeoutSeconds"])
+    os.environ.setdefault("CORS_ALLOW_ORIGIN", defaults["CorsAllowOrigin"])
+    if args.verbose:
+        os.environ.setdefault("POWERTOOLS_LOG_LEVEL", defaults["LogLevel"])
+    else:  # the access-log line says what happened; errors still show
+        os.environ["POWERTOOLS_LOG_LEVEL"] = "ERROR"
+        os.environ["POWERTOOLS_METRICS_DISABLED"] = "true"
+
+
+def _gateway(args: argparse.Namespace, settings: GatewaySettings) -> LocalGateway:
+    from proxy import handler as proxy_handler  # noqa: PLC0415 - reads BACKEND_URL at import, like a cold start
+
+    cors_allow_origin = os.environ["CORS_ALLOW_ORIGIN"]
+    deployed_as = {"IntegrationMode": args.mode, "CorsAllowOrigin": cors_allow_origin, "AuthMode": args.auth_mode}
+    return build_gateway(
+        load_gateway_settings(parameters=deployed_as),
+        load_proxy_integration(parameters=deployed_as),
+        invoker(proxy_handler.lambda_handler, "proxy"),
+        _token_authorizer(args.tokens_file, settings) if args.auth_mode == "TOKEN" else None,
+        stage=args.stage,
+        stage_prefix=args.stage_prefix,
+    )
+
+
+def _token_authorizer(tokens_file: Path | None, settings: GatewaySettings) -> AuthorizerFunction:
     """authorizer_fn in process, reading token hashes from a local store instead of SSM."""
     defaults = settings.parameters
-    token = None
-    if os.environ.get("LOCAL_AUTH_TOKENS"):
+    if tokens_file is None:
         store = LocalTokenStore(inline_json=os.environ["LOCAL_AUTH_TOKENS"])
     else:
-        path = args.tokens_file or LOCAL_STATE / "tokens.json"
-        if args.tokens_file is None:
-            token = mint_session_token(path)
-        store = LocalTokenStore(path=path)
+        store = LocalTokenStore(path=tokens_file)
     os.environ.setdefault("AUTH_TOKENS_PARAMETER", defaults["AuthTokensParameter"])
     os.environ.setdefault("TOKEN_CACHE_SECONDS", defaults["TokenCacheSeconds"])
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")  # Lambda always sets one; no SSM call is made
@@ -154,19 +255,55 @@ def _token_authorizer(args: argparse.Namespace, settings: GatewaySettings) -> tu
         result: dict[str, Any] = authorizer_handler.lambda_handler(event, lambda_context("authorizer"))
         return result
 
-    return authorize, token
+    return authorize
 
 
-def _banner(port: int, backend_url: str, auth_mode: str, mode: str, token: str | None) -> None:
-    url = f"http://127.0.0.1:{port}"
-    lines = [
-        f"local API gateway on {url} -> {backend_url} (IntegrationMode {mode}, AuthMode {auth_mode}); Ctrl-C stops it"
-    ]
+def _port_taken(port: int, variable: str, error: OSError, alternative: str = "") -> int:
+    print(
+        f"make local: port {port} is not free ({error.strerror}); use {variable}=<other> make local{alternative}",
+        file=sys.stderr,
+    )
+    return 2
+
+
+@contextmanager
+def _demo_backend(listener: socket.socket, verbose: bool) -> Iterator[None]:
+    """httpbin in its own process, on the socket bound here, stopping with this process however it ends.
+
+    A clean exit here closes the demo backend's stdin, which stops it; so does the kernel when this process dies
+    any other way, SIGKILL included.
+    """
+    command = [sys.executable, "-m", "local_gateway.demo_backend", "--socket-fd", str(listener.fileno())]
+    with listener:  # the demo backend has its own copy
+        process = subprocess.Popen(  # noqa: S603 - our interpreter, fixed arguments
+            [*command, "--verbose"] if verbose else command,
+            cwd=PROJECT_ROOT,
+            stdin=subprocess.PIPE,
+            pass_fds=(listener.fileno(),),
+        )
+    try:
+        yield
+    finally:
+        if process.stdin is not None:  # always: stdin=PIPE
+            process.stdin.close()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
+
+
+def _banner(args: argparse.Namespace, gateway: LocalGateway, backend_url: str, token: str | None) -> None:
+    url = f"http://127.0.0.1:{args.port}{gateway.base_path}/"
+    backend = f"the demo backend (httpbin) on {backend_url}" if args.backend_url is None else backend_url
+    lines = [f"make local: the API on {url} -> {backend} (IntegrationMode {args.mode}, AuthMode {args.auth_mode})"]
     if token:
         lines.append(f"session token (client local-dev): {token}")
-        lines.append(f'  curl -i -H "Authorization: Bearer {token}" {url}/anything')
+        lines.append(f'  curl -i -H "Authorization: Bearer {token}" {url}anything')
     else:
-        lines.append(f"  curl -i {url}/anything")
+        lines.append(f"  curl -i {url}anything")
+    more = "" if args.verbose else " (--verbose adds the functions' logs)"
+    lines.append(f"one access-log line per request follows{more}; Ctrl-C stops it")
     print("\n".join(lines), file=sys.stderr, flush=True)
 
 

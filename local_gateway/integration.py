@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from local_gateway.gateway_responses import GatewayResponses, MethodResponse
 from local_gateway.sam_template import (
@@ -31,10 +31,27 @@ from local_gateway.sam_template import (
 )
 from local_gateway.vtl import Input, render
 
-__all__ = ["FunctionError", "IntegrationContext", "MethodRequest", "MethodResponse", "RestApiIntegration"]
+__all__ = [
+    "Engine",
+    "EngineFactory",
+    "FunctionError",
+    "IntegrationContext",
+    "MethodRequest",
+    "MethodResponse",
+    "RestApiIntegration",
+]
 
 # Lambda's synchronous invocation payload limits, request and response.
 LAMBDA_PAYLOAD_LIMIT_BYTES = 6_291_456
+# What Lambda's Invoke API answers (413 RequestEntityTooLargeException) for a larger event: API Gateway hands it
+# to the integration like any answer, not as a function error (LocalStack's model; which status AWS ends with is
+# not yet verified).
+_LAMBDA_REFUSED_PAYLOAD = json.dumps(
+    {
+        "Type": "User",
+        "message": f"Request must be smaller than {LAMBDA_PAYLOAD_LIMIT_BYTES} bytes for the InvokeFunction operation",
+    }
+)
 LAMBDA_RESPONSE_LIMIT_BYTES = 6_291_556
 # "None: API Gateway defaults to application/json" (integration-passthrough-behaviors.html).
 DEFAULT_CONTENT_TYPE = "application/json"
@@ -115,6 +132,23 @@ class IntegrationContext:
         return f"Root=1-{epoch}-{self.request_id.replace('-', '')[:24]};Parent={self.request_id[-16:]};Sampled=0"
 
 
+class Engine(Protocol):
+    """A REST API integration pipeline: ours (RestApiIntegration), or the tests' pair of engines."""
+
+    @property
+    def answers_preflight(self) -> bool: ...
+
+    def handle(
+        self,
+        request: MethodRequest,
+        context: IntegrationContext | None = None,
+        authorizer: dict[str, Any] | None = None,
+    ) -> MethodResponse: ...
+
+
+EngineFactory = Callable[[LambdaInvoker], Engine]
+
+
 class _ConfigurationError(Exception):
     """What AWS answers with its 500 "Internal server error": a conversion or template the API cannot apply."""
 
@@ -158,11 +192,18 @@ class RestApiIntegration:
         stage: str,
         api_id: str = "local",
         responses: GatewayResponses | None = None,
+        *,
+        context_path_prefix: str | None = None,
     ) -> None:
-        """`responses`: the refusals API Gateway makes itself; by default template.yaml's gateway responses."""
+        """`responses`: the refusals API Gateway makes itself; by default template.yaml's gateway responses.
+
+        `context_path_prefix`: what $context.path has before the path: "/<stage>" on the execute-api endpoint
+        (the default), "" on a custom domain whose API mapping has an empty base path.
+        """
         self._api = api
         self._invoke = invoke
         self._stage = stage
+        self._context_path_prefix = f"/{stage}" if context_path_prefix is None else context_path_prefix
         self._api_id = api_id
         self._responses = responses or GatewayResponses(load_gateway_settings().gateway_responses, stage)
 
@@ -214,7 +255,7 @@ class RestApiIntegration:
             path_parameters=path_parameters,
             query_parameters=dict(request.query),  # a repeated key keeps its last value, as on AWS
             # which value of a repeated header: not documented; the first, as LocalStack's pipeline has it
-            header_parameters=dict(reversed(request.headers)),
+            header_parameters=_first_values(request.headers),
         )
         variables = self._context(request, resource, context) | {"authorizer": authorizer or {}}
         return render(template, template_input, variables, {}).output
@@ -225,14 +266,15 @@ class RestApiIntegration:
         event_text = self.render_event(request, context, authorizer)
         if isinstance(event_text, MethodResponse):
             return event_text
-        if len(event_text.encode("utf-8")) > LAMBDA_PAYLOAD_LIMIT_BYTES:
-            return self._refuse("REQUEST_TOO_LARGE", request, context)
         try:
             event = json.loads(event_text)
         except json.JSONDecodeError:
             return self._refuse("DEFAULT_5XX", request, context)
         try:
-            payload, error_message = self._invoke_lambda(event), None
+            if len(event_text.encode("utf-8")) > LAMBDA_PAYLOAD_LIMIT_BYTES:
+                payload, error_message = _LAMBDA_REFUSED_PAYLOAD, None
+            else:
+                payload, error_message = self._invoke_lambda(event), None
         except FunctionError as error:
             payload = json.dumps({"errorMessage": str(error), "errorType": "FunctionError"})
             error_message = str(error)
@@ -280,7 +322,7 @@ class RestApiIntegration:
     ) -> MethodResponse:
         event = self._proxy_event(request, context, authorizer)
         if len(json.dumps(event).encode("utf-8")) > LAMBDA_PAYLOAD_LIMIT_BYTES:
-            return self._refuse("REQUEST_TOO_LARGE", request, context)
+            return self._refuse("INTEGRATION_FAILURE", request, context)  # Lambda refused the invoke
         try:
             result = json.loads(self._invoke_lambda(event))
         except FunctionError:
@@ -358,7 +400,7 @@ class RestApiIntegration:
             "resourceId": "local",
             "resourcePath": resource,
             "httpMethod": request.method,
-            "path": f"/{self._stage}{request.path}",
+            "path": f"{self._context_path_prefix}{request.path}",
             "stage": self._stage,
             "apiId": self._api_id,
             "accountId": "123456789012",
@@ -416,6 +458,13 @@ def _first_accept(headers: list[tuple[str, str]]) -> str | None:
     """ "API Gateway only honors the first Accept media type"."""
     accept = _last(headers, "accept")
     return accept.split(",", 1)[0] if accept else None
+
+
+def _first_values(pairs: list[tuple[str, str]]) -> dict[str, str]:
+    first: dict[str, str] = {}
+    for name, value in pairs:
+        first.setdefault(name, value)
+    return first
 
 
 def _grouped(pairs: list[tuple[str, str]]) -> dict[str, list[str]]:

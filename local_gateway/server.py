@@ -1,5 +1,10 @@
-"""The local API gateway: an HTTP server on 127.0.0.1 that behaves like the deployed REST API, at the root path."""
+"""The local API gateway: an HTTP server on 127.0.0.1 that behaves like the deployed REST API.
 
+It answers under /<stage>/ as the execute-api endpoint does (its ApiUrl), or at the root as a custom domain whose
+API mapping has an empty base path does.
+"""
+
+import dataclasses
 import json
 import socket
 import sys
@@ -12,12 +17,13 @@ from typing import Any, TextIO
 from urllib.parse import parse_qsl
 
 from local_gateway.authorization import AuthorizerFunction, TokenAuthorization
-from local_gateway.gateway_responses import GatewayResponses
+from local_gateway.gateway_responses import GatewayResponses, MethodResponse
 from local_gateway.integration import (
+    Engine,
+    EngineFactory,
     IntegrationContext,
     LambdaInvoker,
     MethodRequest,
-    MethodResponse,
     RestApiIntegration,
 )
 from local_gateway.sam_template import GatewaySettings, ProxyIntegration
@@ -27,6 +33,10 @@ MAX_REQUEST_BYTES = 10 * 1024 * 1024
 _CHUNK_SIZE_LINE_LIMIT = 1024
 # Set by API Gateway on the way in; a client's own values are replaced.
 _GATEWAY_SET_REQUEST_HEADERS = frozenset({"x-forwarded-proto", "x-forwarded-port"})
+# What the execute-api endpoint answers a path outside every stage (the first segment names the stage): not one of
+# the API's gateway responses, since no stage was found. Seen by users (e.g. OWASP/Serverless-Goat#14,
+# aws-samples/aws-microservices-deploy-options#26); AWS's documentation does not state it.
+_UNKNOWN_STAGE_BODY = b'{"message":"Forbidden"}'
 
 
 class RequestTooLarge(Exception):
@@ -38,19 +48,32 @@ class LocalGateway:
 
     def __init__(
         self,
-        integration: RestApiIntegration,
+        integration: Engine,
         responses: GatewayResponses,
         authorization: TokenAuthorization | None,
         *,
         integration_timeout_seconds: float,
         access_log: TextIO = sys.stderr,
+        base_path: str = "",
     ) -> None:
+        """`base_path`: "/<stage>" where the API answers under its stage, "" where it answers at the root."""
         self._integration = integration
         self._responses = responses
         self._authorization = authorization
         self._timeout = integration_timeout_seconds
         self._access_log = access_log
+        self.base_path = base_path
         self._workers = ThreadPoolExecutor(max_workers=16, thread_name_prefix="integration")
+
+    def path_in_stage(self, path: str) -> str | None:
+        """The path API Gateway routes and hands the integration (without the stage), or None outside the stage."""
+        if not self.base_path:
+            return path
+        if path == self.base_path:
+            return "/"
+        if path.startswith(self.base_path + "/"):
+            return path.removeprefix(self.base_path)
+        return None
 
     def handle(self, request: MethodRequest, request_id: str) -> MethodResponse:
         authorizer: dict[str, Any] = {}
@@ -71,12 +94,18 @@ class LocalGateway:
     def refuse(self, response_type: str, request: MethodRequest, request_id: str) -> MethodResponse:
         return self._responses.refuse(response_type, request_id, request.headers)
 
-    def log_access(self, request: MethodRequest, response: MethodResponse, started: float) -> None:
+    @staticmethod
+    def unknown_stage(request_id: str) -> MethodResponse:
+        headers = [("Content-Type", "application/json"), ("x-amzn-ErrorType", "ForbiddenException")]
+        return MethodResponse(403, headers, _UNKNOWN_STAGE_BODY, request_id)
+
+    def log_access(self, request: MethodRequest, path: str, response: MethodResponse, started: float) -> None:
+        """One JSON line with the fields of template.yaml's access log; `path` as the client sent it ($context.path)."""
         line = {
             "requestId": response.request_id,
             "ip": request.source_ip,
             "httpMethod": request.method,
-            "path": request.path,
+            "path": path,
             "status": response.status,
             "responseLength": len(response.body),
             "responseLatency": round((time.monotonic() - started) * 1000, 1),
@@ -94,9 +123,18 @@ def build_gateway(
     authorize: AuthorizerFunction | None,
     *,
     access_log: TextIO = sys.stderr,
+    stage: str | None = None,
+    stage_prefix: bool = True,
+    engine: EngineFactory | None = None,
 ) -> LocalGateway:
-    """The gateway template.yaml describes, with its default parameters (stage, authorizer cache TTL)."""
-    stage = settings.parameters["StageName"]
+    """The gateway template.yaml describes, with its default parameters (stage, authorizer cache TTL).
+
+    `stage_prefix`: answer under /<stage>/ as the execute-api endpoint does, or at the root as a custom domain with
+    an empty base path does ($context.path then has no stage either). `engine`: the integration pipeline around
+    `proxy`; our RestApiIntegration unless given (the tests give both engines).
+    """
+    stage = stage or settings.parameters["StageName"]
+    base_path = f"/{stage}" if stage_prefix else ""
     authorization = None
     if authorize is not None:
         authorization = TokenAuthorization(
@@ -106,12 +144,18 @@ def build_gateway(
             api_arn=f"arn:aws:execute-api:local:123456789012:local/{stage}",
         )
     responses = GatewayResponses(settings.gateway_responses, stage)
+    integration = (
+        engine(proxy)
+        if engine
+        else RestApiIntegration(api, proxy, stage, responses=responses, context_path_prefix=base_path)
+    )
     return LocalGateway(
-        RestApiIntegration(api, proxy, stage, responses=responses),
+        integration,
         responses,
         authorization,
         integration_timeout_seconds=api.timeout_ms / 1000,
         access_log=access_log,
+        base_path=base_path,
     )
 
 
@@ -139,28 +183,35 @@ def _handler_for(gateway: LocalGateway) -> type[BaseHTTPRequestHandler]:
             started = time.monotonic()
             request_id = str(uuid.uuid4())
             target = self.requestline.split(" ")[1]  # raw: self.path collapses a leading "//"
-            path, _, query = target.partition("?")
+            client_path, _, query = target.partition("?")
+            path = gateway.path_in_stage(client_path)
             request = MethodRequest(
                 method=self.command,
-                path=path,
+                path=client_path if path is None else path,
                 query=parse_qsl(query, keep_blank_values=True),
                 headers=self._gateway_headers(),
                 source_ip=self.client_address[0],
             )
+            if path is None:
+                response = gateway.unknown_stage(request_id)
+                self.close_connection = True  # its body is not read
+            else:
+                request, response = self._with_body(request, request_id)
+            # Logged before the answer goes out, so a client that has its answer also finds its log line.
+            gateway.log_access(request, client_path, response, started)
+            self._write(response)
+
+        def _with_body(self, request: MethodRequest, request_id: str) -> tuple[MethodRequest, MethodResponse]:
             try:
                 body = self._read_body()
             except RequestTooLarge:
-                response = gateway.refuse("REQUEST_TOO_LARGE", request, request_id)
                 self.close_connection = True  # the rest of the body is not read
+                return request, gateway.refuse("REQUEST_TOO_LARGE", request, request_id)
             except ValueError:
-                response = gateway.refuse("DEFAULT_4XX", request, request_id)
                 self.close_connection = True
-            else:
-                request = MethodRequest(request.method, path, request.query, request.headers, body, request.source_ip)
-                response = gateway.handle(request, request_id)
-            # Logged before the answer goes out, so a client that has its answer also finds its log line.
-            gateway.log_access(request, response, started)
-            self._write(response)
+                return request, gateway.refuse("DEFAULT_4XX", request, request_id)
+            request = dataclasses.replace(request, body=body)
+            return request, gateway.handle(request, request_id)
 
         def _gateway_headers(self) -> list[tuple[str, str]]:
             """The client's headers with the X-Forwarded-* ones API Gateway sets in front of the integration."""

@@ -8,6 +8,7 @@ valid, so callers can switch over before you mint again with --replace (rotation
 
 import argparse
 import json
+import os
 import secrets
 import sys
 from collections.abc import Sequence
@@ -15,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "authorizer_fn"))
 from authorizer.tokens import InvalidTokenStore, TokenStore, hash_token, parse_token_store
@@ -46,19 +47,37 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--replace", action="store_true", help="revoke the client's other tokens")
     parser.add_argument("--kms-key-id", help="customer managed KMS key for the SecureString (default: aws/ssm)")
-    parser.add_argument("--region", help="AWS region (default: your AWS configuration)")
+    parser.add_argument("--region", help="AWS region (default: AWS_REGION, AWS_DEFAULT_REGION or your AWS profile's)")
     args = parser.parse_args(argv)
     if not args.parameter.startswith("/"):
         parser.error("--parameter must start with '/'")
+    # boto3 reads AWS_DEFAULT_REGION only; the AWS CLI (and Lambda) also AWS_REGION, which wins.
+    region = args.region or os.environ.get("AWS_REGION") or None
     try:
-        token = mint(
-            boto3.client("ssm", region_name=args.region), args.parameter, args.client, args.replace, args.kms_key_id
-        )
+        ssm = boto3.client("ssm", region_name=region)
+        token = mint(ssm, args.parameter, args.client, args.replace, args.kms_key_id)
     except InvalidTokenStore as error:
         print(f"mint_token: {args.parameter} is not a token store ({error}); nothing was changed", file=sys.stderr)
         return 2
-    except (ClientError, BotoCoreError) as error:
+    except NoRegionError:
+        print(
+            "mint_token: no AWS region: pass --region, or set AWS_REGION or AWS_DEFAULT_REGION, or a region in your "
+            "AWS profile; nothing was sent to AWS",
+            file=sys.stderr,
+        )
+        return 2
+    except NoCredentialsError:
+        print(
+            "mint_token: no AWS credentials found: run 'aws configure' or 'aws sso login', or set AWS_PROFILE "
+            "(or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY); nothing was sent to AWS",
+            file=sys.stderr,
+        )
+        return 2
+    except ClientError as error:
         print(f"mint_token: AWS refused: {error}", file=sys.stderr)
+        return 2
+    except BotoCoreError as error:
+        print(f"mint_token: could not complete the call to AWS: {error}", file=sys.stderr)
         return 2
     print(f"Token for {args.client!r} (shown once; only its hash is stored in {args.parameter}):", file=sys.stderr)
     print(token)

@@ -13,8 +13,9 @@ from tests.support.backend import RecordingBackend
 from tests.support.sample_requests import event_path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-BUILD_DIR = PROJECT_ROOT / ".aws-sam" / "build"
 SAM = Path(sys.executable).with_name("sam")
+# The interpreter behind the venv: pyenv's or the system's python3.13 itself.
+BASE_PYTHON = Path(sys.executable).resolve()
 
 # Runs in `python -I -S`: no site-packages, no project path; only the stdlib and the built folder.
 INVOKE_BUILT_HANDLER = """
@@ -31,26 +32,51 @@ print(json.dumps({"response": response, "boto3_imported": "boto3" in sys.modules
 """
 
 
-@pytest.fixture(scope="module")
-def built_function() -> Path:
-    if shutil.which("python3.13") is None and not Path(sys.executable).name.startswith("python3.13"):
-        pytest.fail("sam build needs python3.13 on PATH (pyenv: .python-version names it)")
-    environment = {
-        **os.environ,
-        "SAM_CLI_TELEMETRY": "0",
-        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
-    }
-    result = subprocess.run(
-        [str(SAM), "build"],
+def _users_path() -> str:
+    """The PATH of a user who runs the README's `sam build` without activating the venv."""
+    venv_bin = str(Path(sys.executable).parent)
+    return os.pathsep.join(entry for entry in os.environ["PATH"].split(os.pathsep) if entry and entry != venv_bin)
+
+
+def sam_build(build_dir: Path, path: str) -> subprocess.CompletedProcess[str]:
+    """`sam build` from the project folder, as `make build` runs it (the venv's sam by its path) or a user's own."""
+    environment = {name: value for name, value in os.environ.items() if name not in ("VIRTUAL_ENV", "PYENV_VERSION")}
+    return subprocess.run(
+        [str(SAM), "build", "--build-dir", str(build_dir)],
         cwd=PROJECT_ROOT,
-        env=environment,
+        env={**environment, "SAM_CLI_TELEMETRY": "0", "PATH": path},
         capture_output=True,
         text=True,
         timeout=600,
         check=False,
     )
+
+
+@pytest.fixture(scope="module")
+def built_function(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Built with the user's own python3.13: on a pyenv machine, the shim that .python-version steers."""
+    path = _users_path()
+    if shutil.which("python3.13", path=path) is None:
+        pytest.fail("sam build needs python3.13 on PATH (pyenv: `pyenv install 3.13`; .python-version names it)")
+    build_dir = tmp_path_factory.mktemp("sam-build")
+    result = sam_build(build_dir, path)
     assert result.returncode == 0, result.stdout + result.stderr
-    return BUILD_DIR / "ProxyFunction"
+    return build_dir / "ProxyFunction"
+
+
+@pytest.mark.build
+def test_sam_build_works_with_a_plain_python313_on_path(tmp_path: Path) -> None:
+    """The system-Python case: python3.13 is an interpreter on PATH, with no pyenv shims anywhere."""
+    interpreters = tmp_path / "bin"
+    interpreters.mkdir()
+    (interpreters / "python3.13").symlink_to(BASE_PYTHON)
+    path = os.pathsep.join([str(interpreters), "/usr/local/bin", "/usr/bin", "/bin"])
+
+    result = sam_build(tmp_path / "build", path)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (tmp_path / "build" / "ProxyFunction" / "proxy" / "handler.py").is_file()
+    assert (tmp_path / "build" / "AuthorizerFunction" / "authorizer" / "handler.py").is_file()
 
 
 @pytest.mark.build

@@ -52,7 +52,7 @@ def backend_url(request: pytest.FixtureRequest) -> Iterator[str]:
     if request.param.startswith("httpbin"):
         server = make_demo_backend()
         start_in_thread(server)
-        yield f"http://127.0.0.1:{server.server_port}"
+        yield f"http://127.0.0.1:{server.port}"
         server.shutdown()
         return
     port = free_loopback_port()

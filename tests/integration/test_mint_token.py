@@ -2,6 +2,7 @@
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -70,3 +71,46 @@ def test_a_parameter_that_is_not_a_token_store_is_left_alone(ssm: Any, capsys: p
 
     assert "is not a token store" in capsys.readouterr().err
     assert ssm.get_parameter(Name=PARAMETER, WithDecryption=True)["Parameter"]["Value"] == "something else"
+
+
+@pytest.fixture
+def no_aws_configuration(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A machine where nothing names a region or credentials: no variables, no ~/.aws files, no instance role."""
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+
+
+@pytest.mark.usefixtures("no_aws_configuration")
+def test_without_a_region_it_says_what_to_set_not_that_aws_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--parameter", PARAMETER, "--client", "acme"]) == 2
+
+    error = capsys.readouterr().err
+    assert error.startswith("mint_token: no AWS region: pass --region, or set AWS_REGION or AWS_DEFAULT_REGION")
+    assert "nothing was sent to AWS" in error
+    assert "refused" not in error
+
+
+@pytest.mark.usefixtures("no_aws_configuration")
+def test_without_credentials_it_says_how_to_provide_them(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--parameter", PARAMETER, "--client", "acme", "--region", "eu-west-1"]) == 2
+
+    error = capsys.readouterr().err
+    assert error.startswith("mint_token: no AWS credentials found: run 'aws configure'")
+    assert "refused" not in error
+
+
+def test_aws_region_names_the_region_as_for_the_aws_cli(
+    ssm: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
+    monkeypatch.setenv("AWS_REGION", "eu-central-1")
+
+    token = mint(capsys)
+
+    in_that_region = boto3.client("ssm", region_name="eu-central-1").get_parameter(Name=PARAMETER, WithDecryption=True)[
+        "Parameter"
+    ]
+    assert find_client(parse_token_store(in_that_region["Value"]), token) == "acme"

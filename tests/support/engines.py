@@ -19,12 +19,12 @@ function from both engines; `backend_calls_per_request` says how many requests a
 
 import threading
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from local_gateway.gateway_responses import MethodResponse
 from local_gateway.integration import (
+    EngineFactory,
     FunctionError,
     IntegrationContext,
     LambdaInvoker,
@@ -44,18 +44,6 @@ from tests.support.localstack_engine import (
 # Our server drops these from a method response and writes its own Content-Length.
 _SERVER_DROPPED = frozenset({"content-length", "transfer-encoding"})
 _SHOWN_BODY_BYTES = 300
-
-
-class Engine(Protocol):
-    def handle(
-        self,
-        request: MethodRequest,
-        context: IntegrationContext | None = None,
-        authorizer: dict[str, Any] | None = None,
-    ) -> MethodResponse: ...
-
-
-EngineFactory = Callable[[LambdaInvoker], Engine]
 
 
 class EnginesDisagree(AssertionError):
@@ -97,6 +85,8 @@ class BothEngines:
         self._lock = threading.Lock()
         self._calls = (_Call(), _Call())
         self.last: Comparison | None = None
+        # Raised ones, kept: inside a server thread the exception only drops the client's connection.
+        self.disagreements: list[EnginesDisagree] = []
 
     @classmethod
     def for_template(
@@ -120,6 +110,10 @@ class BothEngines:
         )
 
     @property
+    def answers_preflight(self) -> bool:
+        return self._ours.answers_preflight
+
+    @property
     def backend_calls_per_request(self) -> int:
         """How many times the function (and a backend behind it) is called per handle() that reaches it."""
         return 1 if self._replay else 2
@@ -141,7 +135,9 @@ class BothEngines:
         response_problems = _response_differences(ours, localstack)
         if event_problems or response_problems:
             title = f"our engine and LocalStack's disagree on {request.method} {request.path} ({context.request_id}):"
-            raise EnginesDisagree(title, event_problems, response_problems)
+            disagreement = EnginesDisagree(title, event_problems, response_problems)
+            self.disagreements.append(disagreement)
+            raise disagreement
         return ours
 
     def _invoke_ours(self, event: Any) -> Any:

@@ -372,6 +372,14 @@ class LocalStackIntegration:
     def deployment(self) -> LocalStackDeployment:
         return self._deployment
 
+    @property
+    def answers_preflight(self) -> bool:
+        """Whether the API has an OPTIONS method of its own (the CORS mock), which needs no authorization."""
+        return any("OPTIONS" in resource.get("resourceMethods", {}) for resource in self._resources())
+
+    def _resources(self) -> list[dict[str, Any]]:
+        return list(self._deployment.frozen.rest_api.resources.values())
+
     def handle(
         self,
         request: MethodRequest,
