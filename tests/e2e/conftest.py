@@ -1,4 +1,4 @@
-"""Fixtures for the tests against a deployed stack.
+"""Fixtures for the tests against a deployed stack, and the table of API Gateway assumptions they print.
 
 `STACK_NAME=<stack> make e2e` (AWS credentials for the stack's account and region): the stack's outputs and
 parameters come from CloudFormation, every request goes over HTTPS the way a client's would. In TOKEN mode a
@@ -16,6 +16,8 @@ from typing import Any, Protocol
 import pytest
 import urllib3
 
+from tests.e2e.assumptions import ASSUMPTIONS, Assumption
+
 STACK_NAME = os.environ.get("STACK_NAME", "")
 # Every test module here carries `pytestmark = E2E`.
 E2E = [
@@ -26,6 +28,8 @@ E2E = [
     ),
 ]
 HTTP = urllib3.PoolManager(retries=False, timeout=urllib3.Timeout(connect=10, read=40))
+ASSUMPTION_MARKER = "assumption"
+_STACK_KEY = pytest.StashKey["Stack"]()
 
 
 @dataclass(frozen=True)
@@ -64,16 +68,26 @@ class Call(Protocol):
     def __call__(self, method: str, path: str, **options: Any) -> urllib3.BaseHTTPResponse: ...
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Each report of a linked test carries its assumption id, for the summary table."""
+    for item in items:
+        marker = item.get_closest_marker(ASSUMPTION_MARKER)
+        if marker is not None:
+            item.user_properties.append((ASSUMPTION_MARKER, marker.args[0]))
+
+
 @pytest.fixture(scope="session")
-def stack() -> Stack:
+def stack(pytestconfig: pytest.Config) -> Stack:
     import boto3
 
     description = boto3.client("cloudformation").describe_stacks(StackName=STACK_NAME)["Stacks"][0]
-    return Stack(
+    found = Stack(
         name=STACK_NAME,
         outputs={output["OutputKey"]: output["OutputValue"] for output in description.get("Outputs", [])},
         parameters={item["ParameterKey"]: item.get("ParameterValue", "") for item in description["Parameters"]},
     )
+    pytestconfig.stash[_STACK_KEY] = found
+    return found
 
 
 @pytest.fixture(scope="session")
@@ -145,3 +159,75 @@ def only_in(mode: str, stack_mode: str) -> None:
     """Skips a check that concerns one IntegrationMode on a stack deployed in the other."""
     if stack_mode != mode:
         pytest.skip(f"concerns IntegrationMode={mode}; this stack runs {stack_mode}")
+
+
+# ---- The assumption table, printed after `make e2e` ----
+
+
+@dataclass(frozen=True)
+class Outcome:
+    result: str
+    observed: str = ""
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    outcomes = assumption_outcomes(terminalreporter.stats)
+    if not outcomes:
+        return  # no assumption test was collected (e.g. `make unit`)
+    if not STACK_NAME:
+        terminalreporter.write_line(
+            f"API Gateway assumptions: {len(ASSUMPTIONS)} not checked against AWS here; "
+            "`STACK_NAME=<stack> make e2e` prints their table (README: What this relies on in API Gateway)"
+        )
+        return
+    stack = config.stash.get(_STACK_KEY, None)
+    title = "API Gateway assumptions"
+    if stack is not None:
+        title += f" on stack {stack.name} (IntegrationMode={stack.mode}, AuthMode={stack.auth_mode})"
+    terminalreporter.section(title, sep="=")
+    for line in assumption_table(ASSUMPTIONS, outcomes):
+        terminalreporter.write_line(line)
+
+
+def assumption_outcomes(stats: dict[str, list[Any]]) -> dict[str, Outcome]:
+    """Each assumption id's result: a failure in any phase wins over a skip, a skip over a pass."""
+    outcomes: dict[str, Outcome] = {}
+    rank = {"pass": 0, "skipped": 1, "FAIL": 2}
+    for reports in stats.values():
+        for report in reports:
+            properties = dict(getattr(report, "user_properties", []))
+            assumption = properties.get(ASSUMPTION_MARKER)
+            if assumption is None or not hasattr(report, "when"):
+                continue
+            outcome = _outcome(report, str(properties.get("observed", "")))
+            if outcome is None:
+                continue
+            known = outcomes.get(assumption)
+            if known is None or rank[outcome.result.split(":")[0]] >= rank[known.result.split(":")[0]]:
+                outcomes[assumption] = outcome
+    return outcomes
+
+
+def _outcome(report: Any, observed: str) -> Outcome | None:
+    if report.failed:
+        return Outcome("FAIL" if report.when == "call" else f"FAIL: error in {report.when}", observed)
+    if report.skipped:
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        return Outcome(f"skipped: {reason.removeprefix('Skipped: ')}", observed)
+    if report.when == "call":
+        return Outcome("pass", observed)
+    return None  # a passing setup or teardown says nothing yet
+
+
+def assumption_table(assumptions: tuple[Assumption, ...], outcomes: dict[str, Outcome]) -> list[str]:
+    """Fixed-width rows: id, short claim, evidence kind, result (and what the test observed, if it says)."""
+    rows = [("id", "assumption", "evidence", "result")]
+    for assumption in assumptions:
+        outcome = outcomes.get(assumption.id, Outcome("not run"))
+        result = outcome.result + (f" [observed: {outcome.observed}]" if outcome.observed else "")
+        rows.append((assumption.id, assumption.short, assumption.evidence_kind, result))
+    widths = [max(len(row[column]) for row in rows) for column in range(3)]
+    return [
+        "  ".join([*(cell.ljust(width) for cell, width in zip(row[:3], widths, strict=True)), row[3]]).rstrip()
+        for row in rows
+    ]
