@@ -7,8 +7,9 @@ README's "What this relies on in API Gateway" table is `markdown_table()` of thi
 Evidence is quoted as written: a sentence of AWS's documentation with its page, or a LocalStack test that LocalStack
 ran against real AWS (its `*.validation.json` date), described by what it asserts and nothing more. What no evidence
 covers is said in `unverified`; the first real deploy settles it (`STACK_NAME=<stack> make e2e`, once per
-IntegrationMode). Documentation quotes are from AWS's published guide; the archived source of that guide
-(awsdocs/amazon-api-gateway-developer-guide, doc_source/*.md, 2023) holds each of them word for word.
+IntegrationMode). The API Gateway quotes are from AWS's developer guide, whose archived source
+(awsdocs/amazon-api-gateway-developer-guide, doc_source/*.md, 2023) holds each of them word for word; the Lambda
+quote is from the Lambda API reference.
 """
 
 from collections.abc import Mapping
