@@ -51,6 +51,9 @@ class GatewayResponse:
 
 
 _REQUEST_HEADER = "method.request.header."
+# "Customizing the default gateway response for 413 REQUEST_TOO_LARGE isn't currently supported" (developer guide).
+NOT_CUSTOMIZABLE = frozenset({"REQUEST_TOO_LARGE"})
+AWS_DEFAULT_TEMPLATE = '{"message":$context.error.messageString}'  # AWS's own gateway response body
 
 
 class GatewayResponses:
@@ -61,11 +64,14 @@ class GatewayResponses:
     def refuse(
         self, response_type: str, request_id: str, request_headers: Sequence[tuple[str, str]] = ()
     ) -> MethodResponse:
-        """A type the API does not customize takes DEFAULT_4XX or DEFAULT_5XX, by its status class."""
+        """A type the API does not customize takes DEFAULT_4XX or DEFAULT_5XX, by its status class; a type AWS does not
+        let an API customize always has AWS's own body."""
         status, message, error_type = REFUSALS[response_type]
         response = (
             self._responses.get(response_type) or self._responses["DEFAULT_4XX" if status < 500 else "DEFAULT_5XX"]
         )
+        if response_type in NOT_CUSTOMIZABLE:
+            response = GatewayResponse(template=AWS_DEFAULT_TEMPLATE)
         context = {"requestId": request_id, "stage": self._stage, "error": {"messageString": json.dumps(message)}}
         body = render(response.template, Input(body=""), context, {}).output.encode("utf-8")
         headers = [
