@@ -119,6 +119,16 @@ _SELECTION_PATTERNS = LocalStackTest(
     "errorMessage and answered 405 and 502",
 )
 
+_HEADER_REMAPPING = LocalStackTest(
+    "test_apigateway_integrations.py::TestApiGatewayHeaderRemapping::test_apigateway_header_remapping_aws",
+    "2024-12-11",
+    "[AWS] and [AWS_PROXY]: request headers Connection, Content-Length, Content-MD5, Expect, Max-Forwards, "
+    "Proxy-Authenticate, Server, TE, Transfer-Encoding, Trailer, Upgrade and WWW-Authenticate never reached the "
+    "integration; integration response headers Date and Server (and, for non-proxy integrations, Authorization, "
+    "Content-MD5, Expect, Host, Max-Forwards, Proxy-Authenticate, Trailer, Upgrade, User-Agent and WWW-Authenticate) "
+    "reached the client renamed x-amzn-Remapped-<name>; API Gateway's own errors carried x-amzn-ErrorType",
+)
+
 _WORKFLOW = "api-gateway-payload-encodings-workflow.html"
 _MAPPINGS = "request-response-data-mappings.html"
 _TEMPLATE_REFERENCE = "api-gateway-mapping-template-reference.html"
@@ -282,8 +292,9 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
         "each name with one string value; a repeated query key keeps its last value.",
         (VTL,),
         docs=(_doc(_TEMPLATE_REFERENCE, "Returns a map of all the request parameters."),),
-        unverified="AWS does not say which value of a repeated name the map holds (the README's Limits say the "
-        "last); the multi-value forms exist only as parameter-mapping sources.",
+        unverified="AWS does not say which value of a repeated name the map holds. For query strings the README's "
+        "Limits say the last; for a repeated header both local engines take the first (LocalStack's choice). The "
+        "multi-value forms exist only as parameter-mapping sources.",
     ),
     Assumption(
         "A11",
@@ -584,8 +595,8 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
         BOTH,
         docs=(_doc(_QUOTAS, "Payload size | 10 MB | No"),),
         note="AWS also says: \"Customizing the default gateway response for 413 REQUEST_TOO_LARGE isn't currently "
-        f"supported.\" ({_GUIDE}{_KNOWN_ISSUES}) The template's REQUEST_TOO_LARGE gateway response (JSON) may "
-        "therefore never apply; the e2e test reports which body arrived.",
+        f'supported." ({_GUIDE}{_KNOWN_ISSUES}) The template therefore defines no REQUEST_TOO_LARGE response, and '
+        "the local gateway answers AWS's own body; the e2e test reports which body arrived.",
     ),
     Assumption(
         "A30",
@@ -599,7 +610,9 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
                 "https://docs.aws.amazon.com/lambda/latest/dg/API_Invoke.html",
             ),
         ),
-        unverified="Which status API Gateway answers (our local gateway models a 413).",
+        unverified="What API Gateway does with Lambda's refusal. Both local engines follow LocalStack: a mapping "
+        "template integration hands it to the default integration response, whose template answers a 502 JSON error "
+        "naming it (it has no statusCode); AWS_PROXY answers 502 itself.",
     ),
     Assumption(
         "A31",
@@ -616,6 +629,26 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
         ),
         note="Since June 2024 the upper bound can be raised for Regional and private APIs, possibly with a lower "
         "account throttle; the template keeps 29 s.",
+    ),
+    Assumption(
+        "A32",
+        "Some backend headers reach the client renamed",
+        "API Gateway renames some integration response headers to `x-amzn-Remapped-<name>` and sends its own: a "
+        "backend's `Date` and `Server` (VTL also `Authorization`, `Host`, `User-Agent`, `WWW-Authenticate` and a few "
+        "more) reach the client as `x-amzn-Remapped-Date`, `x-amzn-Remapped-Server`, ... ",
+        BOTH,
+        localstack=(_HEADER_REMAPPING,),
+        note='So "every header" has exceptions the proxy cannot avoid; the README\'s header table lists them.',
+    ),
+    Assumption(
+        "A33",
+        "Some request headers never reach the function",
+        "API Gateway drops `Connection`, `Content-Length`, `Content-MD5`, `Expect`, `Max-Forwards`, "
+        "`Proxy-Authenticate`, `Server`, `TE`, `Transfer-Encoding`, `Trailer`, `Upgrade` and `WWW-Authenticate` from "
+        "the request before any template or event sees it.",
+        BOTH,
+        localstack=(_HEADER_REMAPPING,),
+        note="The proxy still removes hop-by-hop headers itself, for events that carry them (sam local invoke).",
     ),
 )
 

@@ -456,6 +456,26 @@ def test_an_event_over_lambdas_6_mb_is_refused_before_the_function(call: Call, r
     assert b'"args"' not in response.data  # not the backend's echo
 
 
+@assumption("A32")
+def test_the_backends_date_and_server_headers_arrive_renamed(call: Call, record_property: RecordProperty) -> None:
+    response = call("GET", "/anything/remapped")
+
+    record_property("observed", ", ".join(sorted(name for name in response.headers if "remapped" in name.lower())))
+    assert response.status == 200
+    assert response.headers.get("x-amzn-Remapped-Date")  # every httpbin-compatible backend sends a Date
+
+
+@assumption("A33")
+def test_max_forwards_and_content_md5_never_reach_the_backend(call: Call) -> None:
+    echo = _echo(
+        call("GET", "/anything/dropped", headers={"Max-Forwards": "5", "Content-MD5": "Q2hlY2s=", "X-Kept": "1"})
+    )
+
+    assert _received_header(echo, "X-Kept") == "1"
+    assert _received_header(echo, "Max-Forwards") is None
+    assert _received_header(echo, "Content-MD5") is None
+
+
 @assumption("A31")
 def test_api_gateway_waits_longer_than_backend_timeout_seconds(
     call: Call, stack: Stack, record_property: RecordProperty
