@@ -38,12 +38,13 @@ def parse_event(event: Any) -> ClientRequest:
     _require_utf8(path, "path")
     context = _optional_dict(event, "requestContext")
     identity = _optional_dict(context, "identity")
+    headers = _headers(event)
     return ClientRequest(
         method=method.upper(),
         path=path,
         query=_pairs(event, "multiValueQueryStringParameters", "queryStringParameters"),
-        headers=_headers(event),
-        body=_body(event),
+        headers=headers,
+        body=_body(event, headers),
         request_id=_optional_str(context, "requestId"),
         source_ip=_optional_str(identity, "sourceIp"),
         caller=_caller(context, identity),
@@ -112,7 +113,7 @@ def _headers(event: dict[str, Any]) -> list[tuple[str, str]]:
     return headers
 
 
-def _body(event: dict[str, Any]) -> bytes:
+def _body(event: dict[str, Any], headers: list[tuple[str, str]]) -> bytes:
     body = event.get("body")
     if body is None:
         return b""
@@ -126,7 +127,9 @@ def _body(event: dict[str, Any]) -> bytes:
     try:
         return base64.b64decode(body, validate=True)
     except ValueError:  # binascii.Error, or a character outside ASCII
-        raise MalformedEvent("body is marked isBase64Encoded but is not valid base64") from None
+        # Whether API Gateway converts a body sent without Content-Type as binary is not documented (README, A06).
+        hint = "" if any(name.lower() == "content-type" for name, _ in headers) else "; send a Content-Type header"
+        raise MalformedEvent(f"body is marked isBase64Encoded but is not valid base64{hint}") from None
 
 
 def _require_utf8(text: str, where: str) -> None:

@@ -129,6 +129,25 @@ def test_a_malformed_event_is_a_400_json_answer(proxy_to: RecordingBackend, even
     assert proxy_to.requests == []
 
 
+@pytest.mark.parametrize(
+    ("headers", "hint"), [({"Content-Type": "text/plain"}, False), ({"X-Other": "1"}, True), (None, True)]
+)
+def test_a_body_that_is_not_base64_says_to_send_a_content_type_when_there_was_none(
+    proxy_to: RecordingBackend, headers: dict[str, str] | None, hint: bool
+) -> None:
+    """Non-ASCII or non-base64 text marked base64 is a 400, never a 500; without a Content-Type the likely cause is
+    that API Gateway did not convert the body (README, A06), and the message says what to do."""
+    event = {"httpMethod": "POST", "path": "/", "headers": headers, "body": "café", "isBase64Encoded": True}
+
+    response = invoke_handler(event)
+
+    message = _error(response["body"].encode())["message"]
+    assert response["statusCode"] == 400
+    assert message.startswith("body is marked isBase64Encoded but is not valid base64")
+    assert message.endswith("; send a Content-Type header") is hint
+    assert proxy_to.requests == []
+
+
 def test_a_bad_setting_fails_the_cold_start_naming_the_variable() -> None:
     result = subprocess.run(
         [sys.executable, "-c", "import proxy.handler"],
