@@ -1,4 +1,4 @@
-"""A real HTTP/1.1 server on 127.0.0.1 that records what it received and answers as a test tells it."""
+"""A real HTTP/1.1 server (on 127.0.0.1 unless told) that records what it received and answers as a test tells it."""
 
 import socket
 import ssl
@@ -47,14 +47,19 @@ def echo(request: ReceivedRequest) -> Reply:
 
 
 class RecordingBackend:
-    """Start with `with RecordingBackend() as backend:`; `backend.responder` decides every answer."""
+    """Start with `with RecordingBackend() as backend:`; `backend.responder` decides every answer.
 
-    def __init__(self, tls_context: ssl.SSLContext | None = None) -> None:
+    `host` and `port` choose where it listens (a free port on 127.0.0.1 by default); tests/sam_local binds the
+    Docker bridge gateway, which is what host.docker.internal reaches from a container.
+    """
+
+    def __init__(self, tls_context: ssl.SSLContext | None = None, *, host: str = "127.0.0.1", port: int = 0) -> None:
         self.requests: list[ReceivedRequest] = []
         self.responder: Responder = echo
         self.connections_opened = 0
         self._lock = threading.Lock()
-        self._server = _Server(("127.0.0.1", 0), _handler_for(self))
+        self._host = host
+        self._server = _Server((host, port), _handler_for(self))
         if tls_context is not None:
             self._server.socket = tls_context.wrap_socket(self._server.socket, server_side=True)
         self.scheme = "https" if tls_context else "http"
@@ -63,7 +68,7 @@ class RecordingBackend:
 
     @property
     def url(self) -> str:
-        return f"{self.scheme}://127.0.0.1:{self._server.server_address[1]}"
+        return f"{self.scheme}://{self._host}:{self._server.server_address[1]}"
 
     @property
     def last(self) -> ReceivedRequest:
