@@ -9,7 +9,7 @@ CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 CHECKOV_VERSION := 3.3.30
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: venv test unit integration lint typecheck validate build clean events local load test-long bench demo-userdata e2e
+.PHONY: venv test unit integration lint typecheck validate build clean events local load test-long bench demo-userdata e2e sam-local
 
 venv: $(STAMP)
 
@@ -77,6 +77,11 @@ bench: venv
 ## Copy demo_backend/server.py into the demo instance's user data in template.yaml.
 demo-userdata: venv
 	$(BIN)/python -m tools.sync_demo_userdata
+
+## `sam local invoke` and `sam local start-api` for real (part of `make test`); needs Docker and the Lambda python3.13
+## images, else it skips saying how to get them. Timings at the end.
+sam-local: venv
+	$(BIN)/pytest tests/sam_local -m sam_local -v
 
 ## Against a deployed stack: STACK_NAME=<stack> make e2e (AWS credentials for its account and region).
 e2e: venv

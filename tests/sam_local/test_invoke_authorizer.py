@@ -81,6 +81,15 @@ def test_every_authorizer_event_in_events_has_an_outcome_here() -> None:
     assert {path.stem for path in EVENTS_DIR.glob("authorizer-*.json")} == set(OUTCOMES)
 
 
+def test_the_readme_stores_the_allow_events_token_in_the_parameter_local_invokes_read(
+    local_tokens_parameter: str,
+) -> None:
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+
+    assert f"echo {event_token('authorizer-allow')} " in readme
+    assert f"--parameter {local_tokens_parameter} --client {CLIENT} --token-stdin" in readme
+
+
 @pytest.mark.parametrize(("name", "outcome"), sorted(OUTCOMES.items()))
 def test_the_authorizer_answers_each_sample_event_as_its_name_says(
     name: str, outcome: str, built: BuiltTemplates, seeded_ssm: str, env_vars_file: Path

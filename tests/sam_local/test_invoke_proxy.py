@@ -8,14 +8,17 @@ _x86_64_copy). test_start_api.py runs the template's own arm64.
 
 import base64
 import json
+import subprocess
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
+from local_gateway.sam_template import load_template
 from proxy.upstream import HOP_BY_HOP, PROXY_OWNED
-from tests.sam_local.sam_cli import BuiltTemplates, sam_local_invoke
+from tests.sam_local.sam_cli import PROJECT_ROOT, BuiltTemplates, record_timing, sam_environment, sam_local_invoke
 from tests.support.backend import ReceivedRequest, RecordingBackend, Reply
 from tests.support.sample_requests import SAMPLE_REQUESTS, event_path
 
@@ -94,3 +97,39 @@ def test_sam_local_invoke_delivers_the_event_to_the_backend_and_returns_its_answ
     expected_body = b"" if event["httpMethod"] == "HEAD" else sent.body
     assert answer_body(answer) == expected_body
     assert answer["isBase64Encoded"] is (name == "put-binary")
+
+
+def readme_x86_64_commands() -> str:
+    """The shell block of the README's "arm64 on an x86_64 machine" paragraph."""
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    paragraph = readme.split("**arm64 on an x86_64 machine.**", 1)[1]
+    return paragraph.split("```bash\n", 1)[1].split("```", 1)[0]
+
+
+def test_the_readmes_x86_64_commands_work_as_written(built: BuiltTemplates, gateway_backend: RecordingBackend) -> None:
+    """Runs the README's lines, on this session's build instead of `sam build`'s default folder, with
+    SAM_SKIP_PULL_IMAGE=1 (no registry here): its copy is the one the other tests invoke, and the invoke works."""
+    commands = readme_x86_64_commands()
+    assert "sam local invoke ProxyFunction -e events/post-json.json" in commands
+    gateway_backend.responder = backend_reply
+    already_received = len(gateway_backend.requests)
+
+    started = time.monotonic()
+    result = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", commands.replace(".aws-sam/build", str(built.build_dir))],
+        cwd=PROJECT_ROOT,
+        env=sam_environment(SAM_SKIP_PULL_IMAGE="1"),
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    record_timing("the README's x86_64 copy and invoke", time.monotonic() - started)
+
+    assert result.returncode == 0, result.stderr[-4000:]
+    assert load_template(built.build_dir / "template-x86_64.yaml") == load_template(built.x86_64)
+    answer = json.loads(result.stdout.strip().splitlines()[-1])
+    assert len(gateway_backend.requests) == already_received + 1
+    assert (gateway_backend.last.method, gateway_backend.last.target) == ("POST", "/orders")
+    assert gateway_backend.last.body == event_body(load_event("post-json"))
+    assert (answer["statusCode"], answer_body(answer)) == (201, gateway_backend.last.body)
