@@ -4,7 +4,8 @@ Facts these helpers rely on, each tried on these machines with SAM CLI 1.170.0 a
 - SAM CLI hands a function a variable from its own environment when the template declares it
   (samcli/local/lambdafn/env_vars.py: shell values rank second, after --env-vars). tests/conftest.py sets
   BACKEND_URL in this process, so SAM gets a clean environment, never ours.
-- With `-t <copy of the template>`, SAM looks for samconfig.toml beside the copy: pass --config-file.
+- With `-t <copy of the template>`, SAM looks for samconfig.toml beside the copy, and so it does for a relative
+  --config-file (samcli/cli/cli_config_file.py), silently running without it: pass an absolute --config-file.
 - Offline, SAM must not ask the registry whether the image is current: --skip-pull-image.
 - In the background, `sam local start-api` ignores SIGINT; SIGTERM stops it and removes its containers.
 """
