@@ -22,6 +22,7 @@ from tests.sam_local.sam_cli import (
     bridge_gateway,
     free_port,
     missing_prerequisite,
+    preparation_pending,
     record_timing,
     sam_build,
     sam_environment,
@@ -36,14 +37,23 @@ from tests.support.backend import RecordingBackend
 @functools.cache
 def _missing() -> str | None:
     # The invokes run on x86_64, start-api on arm64 (see the test modules): both images are needed.
-    return missing_prerequisite(("x86_64", "arm64"))
+    return missing_prerequisite(("x86_64", "arm64"))  # waits for .ci/run's preparation first
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> None:
     """Skips this folder while it is collected, so that pytest reports one line (a skip in the conftest itself
-    would break `pytest tests/sam_local`, which loads it before collecting)."""
+    would break `pytest tests/sam_local`, which loads it before collecting). While .ci/run still prepares Docker,
+    the folder is collected and `prepared` waits, so that the other tests run meanwhile."""
+    if file_path.name.startswith("test_") and not preparation_pending():
+        reason = _missing()
+        if reason is not None:
+            unavailable(reason)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def prepared() -> None:
     reason = _missing()
-    if reason is not None and file_path.name.startswith("test_"):
+    if reason is not None:
         unavailable(reason)
 
 

@@ -54,6 +54,9 @@ REGION = "eu-west-1"
 DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 # .ci/run sets it: there a missing prerequisite fails the run instead of skipping the suite.
 REQUIRED_ENV = "SAM_LOCAL_REQUIRED"
+# .ci/run prepares Docker and the images in the background and writes "ok" (or why not) here when done.
+READY_FILE_ENV = "SAM_LOCAL_READY_FILE"
+PREPARATION_WAIT_SECONDS = 900
 
 # Wall-clock seconds of each SAM step, printed at the end of the run (tests/sam_local/conftest.py).
 TIMINGS: dict[str, float] = {}
@@ -70,8 +73,32 @@ def unavailable(reason: str) -> None:
     pytest.skip(reason, allow_module_level=True)
 
 
+def preparation_pending() -> bool:
+    """Whether .ci/run is still preparing Docker and the images in the background."""
+    ready_file = os.environ.get(READY_FILE_ENV)
+    return bool(ready_file) and not os.path.exists(str(ready_file))
+
+
+def wait_for_preparation() -> str | None:
+    """Waits (bounded) for .ci/run's background preparation when it runs one; why it failed, or None."""
+    ready_file = os.environ.get(READY_FILE_ENV)
+    if not ready_file:
+        return None
+    started = time.monotonic()
+    while not os.path.exists(ready_file):
+        if time.monotonic() - started > PREPARATION_WAIT_SECONDS:
+            return f"Docker and the runtime images were still being prepared after {PREPARATION_WAIT_SECONDS} s"
+        time.sleep(1)
+    record_timing("waited for .ci/run's image preparation", time.monotonic() - started)
+    outcome = Path(ready_file).read_text(encoding="utf-8").strip()
+    return None if outcome == "ok" else f"preparing Docker and the runtime images {outcome}"
+
+
 def missing_prerequisite(architectures: Sequence[str]) -> str | None:
     """One line saying what is missing to run SAM CLI's local commands here, and how to get it; None if nothing."""
+    preparation_failed = wait_for_preparation()
+    if preparation_failed is not None:
+        return preparation_failed
     if shutil.which("docker") is None:
         return f"sam local needs Docker: the docker command is not installed; {HOW_TO_GET_THEM}"
     info = _docker("info", "--format", "{{.ServerVersion}}", timeout=30)
