@@ -20,10 +20,12 @@ from tests.sam_local.sam_cli import (
     TIMINGS,
     BuiltTemplates,
     bridge_gateway,
+    containers_mounting,
     free_port,
     missing_prerequisite,
     preparation_pending,
     record_timing,
+    remove_containers,
     sam_build,
     sam_environment,
     samconfig_parameters,
@@ -58,8 +60,11 @@ def prepared() -> None:
 
 
 @pytest.fixture(scope="session")
-def built(tmp_path_factory: pytest.TempPathFactory) -> BuiltTemplates:
-    return sam_build(tmp_path_factory.mktemp("sam-local"))
+def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BuiltTemplates]:
+    templates = sam_build(tmp_path_factory.mktemp("sam-local"))
+    yield templates
+    # An invoke killed at its time limit leaves its container running; this session's are removed, no others.
+    remove_containers(containers_mounting(templates.build_dir))
 
 
 @pytest.fixture(scope="session")

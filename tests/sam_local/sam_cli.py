@@ -319,6 +319,11 @@ def containers_mounting(folder: Path) -> list[str]:
     ]
 
 
+def remove_containers(container_ids: Sequence[str]) -> None:
+    if container_ids:
+        _docker("rm", "-f", *container_ids, timeout=120)
+
+
 def emulator_ports(container_id: str) -> list[int]:
     """Host ports (on 127.0.0.1) published for the runtime emulator of one of SAM's containers."""
     inspected = _docker("inspect", "--format", "{{json .NetworkSettings.Ports}}", container_id, timeout=30)
@@ -410,7 +415,7 @@ def sam_local_start_api(
         stop(process)
         leftover = _wait_for_no_containers(build_dir, timeout=30)
         if leftover:
-            _docker("rm", "-f", *leftover, timeout=60)
+            remove_containers(leftover)
             raise AssertionError(f"sam local start-api left containers behind after SIGTERM: {leftover}")
 
 

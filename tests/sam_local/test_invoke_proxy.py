@@ -10,7 +10,6 @@ import base64
 import json
 import subprocess
 import time
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -20,7 +19,7 @@ from local_gateway.sam_template import load_template
 from proxy.upstream import HOP_BY_HOP, PROXY_OWNED
 from tests.sam_local.sam_cli import PROJECT_ROOT, BuiltTemplates, record_timing, sam_environment, sam_local_invoke
 from tests.support.backend import ReceivedRequest, RecordingBackend, Reply
-from tests.support.sample_requests import SAMPLE_REQUESTS, event_path
+from tests.support.sample_requests import EVENTS_DIR, SAMPLE_REQUESTS, event_path
 
 pytestmark = pytest.mark.sam_local
 
@@ -61,7 +60,7 @@ def answer_body(answer: dict[str, Any]) -> bytes:
 
 
 def test_every_proxy_event_in_events_has_a_case_here() -> None:
-    on_disk = {path.stem for path in Path(event_path("x")).parent.glob("*.json")}
+    on_disk = {path.stem for path in EVENTS_DIR.glob("*.json")}
     assert {name for name in on_disk if not name.startswith("authorizer-")} == set(SAMPLE_REQUESTS)
 
 
