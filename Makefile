@@ -16,7 +16,7 @@ export SAM_CLI_TELEMETRY := 0
 
 .DEFAULT_GOAL := help
 .PHONY: help venv test unit integration lint typecheck validate build clean events local load test-long bench \
-	demo-userdata e2e require-stack-name
+	demo-userdata sam-local e2e require-stack-name
 
 help: ## List these targets
 	@echo "make <target>   (make local ARGS=--help lists the local API's options)"
@@ -89,6 +89,9 @@ bench: venv ## Side-by-side measurements on 127.0.0.1 (about 30 s; results table
 
 demo-userdata: venv ## Copy demo_backend/server.py into the demo instance's user data in demo/template.yaml
 	$(BIN)/python -m tools.sync_demo_userdata
+
+sam-local: venv ## `sam local invoke` and `sam local start-api` in Docker (part of make test; skips, saying why, without Docker)
+	$(BIN)/pytest tests/sam_local -m sam_local -v
 
 e2e: require-stack-name venv ## Against a deployed stack: STACK_NAME=<stack> make e2e (with AWS credentials)
 	$(BIN)/pytest tests/e2e -m e2e -v

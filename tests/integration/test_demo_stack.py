@@ -169,7 +169,8 @@ def test_the_proxy_may_reach_the_demo_backend_port_and_nothing_else() -> None:
         "SubnetIds": {"Fn::Split": [",", {"Fn::GetAtt": ["Demo", "Outputs.SubnetIds"]}]},
         "SecurityGroupIds": [{"Fn::GetAtt": ["Demo", "Outputs.ProxySecurityGroupId"]}],
     }
-    assert function["Environment"]["Variables"]["BACKEND_URL"] == {"Fn::GetAtt": ["Demo", "Outputs.BackendUrl"]}
+    # The Sub spelling of GetAtt, which SAM CLI tolerates in the If's branch that `sam local` does not take.
+    assert function["Environment"]["Variables"]["BACKEND_URL"] == {"Fn::Sub": "${Demo.Outputs.BackendUrl}"}
 
 
 def test_an_own_backend_creates_no_demo_resources_and_uses_the_given_network() -> None:

@@ -1,5 +1,6 @@
 """The README's token command against SSM (moto): it prints a token once and stores only its hash."""
 
+import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -114,3 +115,35 @@ def test_aws_region_names_the_region_as_for_the_aws_cli(
         "Parameter"
     ]
     assert find_client(parse_token_store(in_that_region["Value"]), token) == "acme"
+
+
+def test_a_given_token_read_from_stdin_is_stored_as_its_hash_and_never_printed(
+    ssm: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    given = "sample-acme-token-for-local-tests-only"
+    monkeypatch.setattr("sys.stdin", io.StringIO(given + "\n"))
+
+    assert main(["--parameter", PARAMETER, "--client", "acme", "--token-stdin"]) == 0
+
+    assert stored(ssm) == {"acme": [hash_token(given)]}
+    output = capsys.readouterr()
+    assert output.out == ""
+    assert given not in output.err
+
+
+@pytest.mark.parametrize(
+    "given",
+    ["", "short-token", "two words are not one token at all", "Bearer sample-acme-token-for-local-tests-only"],
+)
+def test_a_given_token_the_authorizer_could_not_accept_or_too_short_is_refused(
+    ssm: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, given: str
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO(given + "\n"))
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--parameter", PARAMETER, "--client", "acme", "--token-stdin"])
+
+    assert exit_info.value.code == 2
+    assert "--token-stdin" in capsys.readouterr().err
+    with pytest.raises(ssm.exceptions.ParameterNotFound):
+        ssm.get_parameter(Name=PARAMETER)

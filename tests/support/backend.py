@@ -50,10 +50,12 @@ def echo(request: ReceivedRequest) -> Reply:
 class RecordingBackend:
     """Start with `with RecordingBackend() as backend:`; `backend.responder` decides every answer.
 
-    `host` and `port` place it, e.g. two backends on 127.0.0.2 and 127.0.0.3 with one port behind one name.
+    `host` and `port` choose where it listens (a free port on 127.0.0.1 by default): two backends on 127.0.0.2 and
+    127.0.0.3 with one port behind one name; tests/sam_local binds the Docker bridge gateway, which is what
+    host.docker.internal reaches from a container.
     """
 
-    def __init__(self, tls_context: ssl.SSLContext | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, tls_context: ssl.SSLContext | None = None, *, host: str = "127.0.0.1", port: int = 0) -> None:
         self.requests: list[ReceivedRequest] = []
         self.responder: Responder = echo
         self.connections_opened = 0

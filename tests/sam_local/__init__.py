@@ -1,0 +1,1 @@
+"""`sam local invoke` and `sam local start-api` run for real (SAM CLI, Docker, the Lambda runtime image)."""
