@@ -39,7 +39,7 @@ $(LOCALSTACK_STAMP): $(STAMP)
 	touch $(LOCALSTACK_STAMP)
 
 test: lint typecheck validate ## Lint, type-check, validate the template, then every test that needs no AWS account
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --dist loadgroup
 
 unit: venv ## Unit tests only
 	$(BIN)/pytest tests/unit
