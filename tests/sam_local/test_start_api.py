@@ -26,7 +26,7 @@ from tests.sam_local.sam_cli import (
     record_timing,
     sam_local_start_api,
 )
-from tests.support.backend import ReceivedRequest, RecordingBackend, Reply
+from tests.support.backend import HeaderLookup, ReceivedRequest, RecordingBackend, Reply
 
 pytestmark = pytest.mark.sam_local
 
@@ -35,17 +35,10 @@ BINARY = b"\x89PNG\r\n\x1a\n" + bytes(random.Random(7).randrange(256) for _ in r
 
 
 @dataclass(frozen=True)
-class Answer:
+class Answer(HeaderLookup):
     status: int
     headers: list[tuple[str, str]]
     body: bytes
-
-    def header(self, name: str) -> str | None:
-        values = self.headers_named(name)
-        return values[0] if values else None
-
-    def headers_named(self, name: str) -> list[str]:
-        return [value for key, value in self.headers if key.lower() == name.lower()]
 
 
 @pytest.fixture(scope="module")

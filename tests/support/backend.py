@@ -11,24 +11,30 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 
-@dataclass(frozen=True)
-class ReceivedRequest:
-    method: str
-    target: str
+class HeaderLookup:
+    """Case-insensitive lookup in headers as Python's http modules give them (each value decoded as Latin-1)."""
+
     headers: list[tuple[str, str]]
-    body: bytes
 
     def header(self, name: str) -> str | None:
         values = self.headers_named(name)
         return values[0] if values else None
 
     def headers_named(self, name: str) -> list[str]:
-        # http.server decodes header bytes as Latin-1; undo that to compare with what a client sent.
+        # http.server and http.client decode header bytes as Latin-1; undo that to compare with what was sent.
         return [
             value.encode("latin-1").decode("utf-8", "replace")
             for key, value in self.headers
             if key.lower() == name.lower()
         ]
+
+
+@dataclass(frozen=True)
+class ReceivedRequest(HeaderLookup):
+    method: str
+    target: str
+    headers: list[tuple[str, str]]
+    body: bytes
 
 
 @dataclass
