@@ -1,8 +1,8 @@
 """Resolves a CloudFormation template's conditions for given parameters, to inspect what a deployment creates.
 
 Covers what template.yaml uses: Ref to parameters, Fn::Join, Fn::Equals, Fn::Not, Condition, Fn::If,
-AWS::NoValue, and Fn::Sub strings that name only parameters. Other intrinsics (Fn::GetAtt, a Fn::Sub naming a
-resource or pseudo parameter) are left as they are.
+AWS::NoValue, and Fn::Sub strings that name only parameters; and in Rules, Fn::And and Fn::EachMemberEquals. Other
+intrinsics (Fn::GetAtt, a Fn::Sub naming a resource or pseudo parameter) are left as they are.
 """
 
 import re
@@ -22,6 +22,14 @@ class ResolvedTemplate:
             self._parameters[name] = value.split(",") if spec["Type"] == "CommaDelimitedList" else value
         self._conditions = template.get("Conditions", {})
         self._condition_values: dict[str, bool] = {}
+        self.refusals = [
+            assertion["AssertDescription"]
+            for rule in template.get("Rules", {}).values()
+            if self.resolve(rule.get("RuleCondition", True))
+            for assertion in rule["Assertions"]
+            if not self.resolve(assertion["Assert"])
+        ]
+        """What CloudFormation would answer instead of deploying: the description of each failed rule assertion."""
         self.resources = {
             name: self.resolve(resource)
             for name, resource in template["Resources"].items()
@@ -67,6 +75,10 @@ class ResolvedTemplate:
             return _UNRESOLVED
         return _SUB_VARIABLE.sub(lambda match: self._parameters[match.group(1)], argument)
 
+    def _each_member_equals(self, argument: list[Any]) -> bool:
+        values, expected = (self.resolve(side) for side in argument)
+        return all(value == expected for value in values)
+
     def _join(self, argument: list[Any]) -> str:
         separator, values = argument
         return str(separator).join(str(value) for value in self.resolve(values))
@@ -79,6 +91,8 @@ _INTRINSICS: dict[str, Callable[[ResolvedTemplate, Any], Any]] = {
     "Fn::If": ResolvedTemplate._if,
     "Fn::Equals": ResolvedTemplate._equals,
     "Fn::Not": lambda template, argument: not template.resolve(argument[0]),
+    "Fn::And": lambda template, argument: all(template.resolve(condition) for condition in argument),
+    "Fn::EachMemberEquals": ResolvedTemplate._each_member_equals,
     "Fn::Join": ResolvedTemplate._join,
     "Fn::Sub": ResolvedTemplate._sub,
 }
