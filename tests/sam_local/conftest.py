@@ -52,14 +52,6 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> None:
             unavailable(reason)
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Under `pytest -n` (make test) these tests share one worker: they share one backend on a fixed port."""
-    here = Path(__file__).parent
-    for item in items:
-        if item.path.is_relative_to(here):
-            item.add_marker(pytest.mark.xdist_group("sam_local"))
-
-
 @pytest.fixture(scope="session", autouse=True)
 def prepared() -> None:
     reason = _missing()
