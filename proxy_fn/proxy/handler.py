@@ -6,13 +6,13 @@ from http import HTTPStatus
 from typing import Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from proxy.backend import BackendClient
 from proxy.config import IntegrationMode, load_config
 from proxy.errors import ProxyError
 from proxy.event import parse_event
+from proxy.logs import InvocationLog
 from proxy.response import (
     LAMBDA_RESPONSE_LIMIT_BYTES,
     LambdaResponse,
@@ -23,7 +23,7 @@ from proxy.response import (
 from proxy.telemetry import (
     SERVICE,
     backend_call,
-    metrics,
+    metrics_per_invocation,
     record_backend_answer,
     record_dropped_cookies,
     record_failure,
@@ -32,15 +32,16 @@ from proxy.telemetry import (
 from proxy.upstream import build_upstream_request
 
 logger = Logger(service=SERVICE)
+LOG = InvocationLog(logger)
 # Cold start: a bad setting fails the init here, loudly, instead of failing every request.
 CONFIG = load_config(os.environ)
 BACKEND = BackendClient(CONFIG, max_body_bytes=LAMBDA_RESPONSE_LIMIT_BYTES)
 
 
 @traced
-# log_event=False wins over POWERTOOLS_LOGGER_LOG_EVENT: the event carries Authorization and Cookie headers.
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
-@metrics.log_metrics
+# Never logs the event (it carries Authorization and Cookie headers), whatever POWERTOOLS_LOGGER_LOG_EVENT says.
+@LOG.with_lambda_context
+@metrics_per_invocation
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> LambdaResponse:
     request_id = context.aws_request_id
     started = time.perf_counter()
@@ -67,14 +68,12 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> LambdaRespo
         record_failure("ProxyInternalError")
         logger.exception("unexpected failure while proxying")
         return error_response(HTTPStatus.INTERNAL_SERVER_ERROR, "internal error in the proxy", request_id)
-    logger.info(
-        "proxied",
-        extra={
-            "method": upstream.method,
-            "status": response["statusCode"],
-            "backend_ms": round((time.perf_counter() - started) * 1000, 1),
-        },
-    )
+    fields = {
+        "method": upstream.method,
+        "status": response["statusCode"],
+        "backend_ms": round((time.perf_counter() - started) * 1000, 1),
+    }
+    LOG.info_line("proxied", fields)
     return response
 
 
