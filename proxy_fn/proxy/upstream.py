@@ -1,6 +1,8 @@
 """Shapes the request sent to the backend: fixed target, cleaned path and query, rewritten forwarding headers."""
 
+import re
 from dataclasses import dataclass
+from functools import cache
 from urllib.parse import quote, urlencode
 
 from proxy.config import BackendTarget
@@ -42,6 +44,7 @@ CALLER_HEADER = "X-Authenticated-Client"
 # Characters allowed literally in a path (RFC 3986 pchar, '/', and '%' because REST APIs hand the path
 # over still percent-encoded); everything else, e.g. space, '?', '#', non-ASCII, is percent-encoded.
 _PATH_SAFE = "/%:@!$&'()*+,;=-._~"
+_PATH_NEEDS_NO_QUOTING = re.compile(r"[A-Za-z0-9/%:@!$&'()*+,;=\-._~]*")
 
 
 @dataclass(frozen=True)
@@ -61,7 +64,8 @@ def build_upstream_request(
 ) -> UpstreamRequest:
     """`text_only`: the answer must be text (mapping templates), so the backend is asked not to compress it.
     `withheld`: lower-case names of credentials API Gateway consumed, which the backend never sees."""
-    target = backend.base_path + quote(request.path, safe=_PATH_SAFE)
+    path = request.path
+    target = backend.base_path + (path if _PATH_NEEDS_NO_QUOTING.fullmatch(path) else quote(path, safe=_PATH_SAFE))
     if request.query:
         target += "?" + urlencode(request.query, quote_via=quote, safe="")
     return UpstreamRequest(
@@ -75,16 +79,17 @@ def build_upstream_request(
 def _forwarded_headers(
     request: ClientRequest, backend: BackendTarget, text_only: bool, withheld: frozenset[str]
 ) -> list[tuple[str, str]]:
-    connection_listed = {
-        token.strip().lower()
-        for name, value in request.headers
-        if name.lower() == "connection"
-        for token in value.split(",")
-    }
-    dropped = HOP_BY_HOP | PROXY_OWNED | withheld | connection_listed | ({"accept-encoding"} if text_only else set())
-    client_value = _first_values(request.headers)
+    lowered = [(name.lower(), name, value) for name, value in request.headers]
+    dropped = _always_dropped(withheld, text_only)
+    if "connection" in {key for key, _, _ in lowered}:
+        dropped = dropped | {
+            token.strip().lower() for key, _, value in lowered if key == "connection" for token in value.split(",")
+        }
+    client_value: dict[str, str] = {}
+    for key, _, value in lowered:
+        client_value.setdefault(key, value)
 
-    headers = [(name, _wire(value)) for name, value in request.headers if name.lower() not in dropped]
+    headers = [(name, _wire(value)) for key, name, value in lowered if key not in dropped]
     headers.append(("Host", backend.host_header))
     if text_only:
         headers.append(IDENTITY_ENCODING)
@@ -102,11 +107,10 @@ def _forwarded_headers(
     return headers
 
 
-def _first_values(headers: list[tuple[str, str]]) -> dict[str, str]:
-    values: dict[str, str] = {}
-    for name, value in headers:
-        values.setdefault(name.lower(), value)
-    return values
+@cache
+def _always_dropped(withheld: frozenset[str], text_only: bool) -> frozenset[str]:
+    """What no request forwards under this configuration (computed once per configuration)."""
+    return HOP_BY_HOP | PROXY_OWNED | withheld | (frozenset({"accept-encoding"}) if text_only else frozenset())
 
 
 def _forwarded_for(chain: str | None, source_ip: str | None) -> str:
@@ -119,4 +123,6 @@ def _forwarded_for(chain: str | None, source_ip: str | None) -> str:
 
 def _wire(value: str) -> str:
     """http.client sends header text as Latin-1; this makes a UTF-8 value reach the backend as UTF-8 bytes."""
+    if value.isascii():  # the same either way
+        return value
     return value.encode("utf-8", "surrogatepass").decode("latin-1")
