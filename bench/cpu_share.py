@@ -1,0 +1,171 @@
+"""Runs a measured process held to the CPU share Lambda gives a function of a given memory size.
+
+"Lambda allocates CPU power in proportion to the amount of memory configured. [...] At 1,769 MB, a function has the
+equivalent of one vCPU (one vCPU-second of credits per second)." (AWS Lambda developer guide, configuration-memory)
+
+A cgroup CPU quota does the same on this machine: `quota / period = memory / 1,769 MB` of one CPU. AWS does not
+document the period; a third-party measurement saw Lambda pause a function that used up its share at 20 ms
+boundaries (pwrdrvr/lambda-dispatch issue 246), and a 20 ms period also spreads the pauses over more requests than
+the kernel's default 100 ms, so interleaved rounds converge sooner. cgroup v1 (cpu.cfs_quota_us) and v2 (cpu.max) are
+both supported; creating a group needs root.
+"""
+
+import contextlib
+import os
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+LAMBDA_MB_PER_VCPU = 1769
+PERIOD_US = 20_000
+MIN_QUOTA_US = 1_000  # the kernel refuses a smaller quota
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+
+
+@dataclass(frozen=True)
+class CpuShare:
+    """The CPU a Lambda function of `memory_mb` gets, as a fraction of one CPU."""
+
+    memory_mb: int
+
+    @property
+    def fraction(self) -> float:
+        return self.memory_mb / LAMBDA_MB_PER_VCPU
+
+    @property
+    def quota_us(self) -> int:
+        return max(MIN_QUOTA_US, round(PERIOD_US * self.fraction))
+
+    @property
+    def label(self) -> str:
+        return f"{self.memory_mb} MB share ({self.fraction:.3f} CPU)"
+
+
+@dataclass(frozen=True)
+class Measured:
+    """One child process: wall time seen by the parent, CPU time (user + system) from the kernel's rusage."""
+
+    wall_s: float
+    cpu_s: float
+    returncode: int
+
+
+def cgroup_layout() -> tuple[str, Path] | str:
+    """("v1" | "v2", the directory new groups go in), or why a CPU quota cannot be set here."""
+    if os.geteuid() != 0:
+        return "not root (a cgroup CPU quota needs root; run `sudo make bench` for the share columns)"
+    v1 = CGROUP_ROOT / "cpu"
+    if (v1 / "cpu.cfs_quota_us").is_file():
+        return "v1", v1
+    controllers = CGROUP_ROOT / "cgroup.controllers"
+    if controllers.is_file() and "cpu" in controllers.read_text().split():
+        return "v2", CGROUP_ROOT
+    return "no cgroup cpu controller (neither /sys/fs/cgroup/cpu nor cpu in /sys/fs/cgroup/cgroup.controllers)"
+
+
+class QuotaGroup:
+    """A cgroup limited to `share`; children started with `preexec` run inside it. Use as a context manager."""
+
+    def __init__(self, share: CpuShare) -> None:
+        layout = cgroup_layout()
+        if isinstance(layout, str):
+            raise RuntimeError(layout)
+        self.share = share
+        self._version, parent = layout
+        self.path = parent / f"bench-{os.getpid()}-{share.memory_mb}mb"
+
+    def __enter__(self) -> "QuotaGroup":
+        if self._version == "v2":
+            _enable_cpu_controller(self.path.parent)
+        self.path.mkdir()
+        try:
+            if self._version == "v1":
+                (self.path / "cpu.cfs_period_us").write_text(str(PERIOD_US))
+                (self.path / "cpu.cfs_quota_us").write_text(str(self.share.quota_us))
+            else:
+                (self.path / "cpu.max").write_text(f"{self.share.quota_us} {PERIOD_US}")
+        except BaseException:
+            self.path.rmdir()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        remove_group(self.path)
+
+    def preexec(self) -> None:
+        """Runs in the child between fork and exec: the measured program starts inside the group."""
+        (self.path / "cgroup.procs").write_text(str(os.getpid()))
+
+
+def _enable_cpu_controller(parent: Path) -> None:
+    control = parent / "cgroup.subtree_control"
+    if "cpu" not in control.read_text().split():
+        control.write_text("+cpu")
+
+
+def remove_group(path: Path) -> None:
+    """Removes a group this process created; a process still in it (it should have ended) is killed first."""
+    if not path.is_dir():
+        return
+    for _ in range(50):
+        pids = [int(line) for line in (path / "cgroup.procs").read_text().split()]
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, 9)
+        try:
+            path.rmdir()
+            return
+        except OSError:
+            time.sleep(0.02)
+    raise RuntimeError(f"could not remove {path}: processes remain in it")
+
+
+@contextmanager
+def held_to(share: CpuShare | None) -> Iterator[Callable[[], None] | None]:
+    """The preexec function that puts a child under `share`, or None to run it unconstrained."""
+    if share is None:
+        yield None
+        return
+    with QuotaGroup(share) as group:
+        yield group.preexec
+
+
+def run(
+    argv: Sequence[str],
+    preexec: Callable[[], None] | None,
+    *,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+    timeout_s: float = 600,
+    show_stderr: bool = False,
+) -> Measured:
+    """Runs `argv` to completion and measures it; stdout is discarded, stderr too unless `show_stderr` or it
+    fails."""
+    with tempfile.TemporaryFile() as errors:
+        started = time.perf_counter()
+        process = subprocess.Popen(  # noqa: S603 - our interpreter and our own arguments
+            argv,
+            env=env,
+            cwd=cwd,
+            stdout=subprocess.DEVNULL,
+            stderr=None if show_stderr else errors,
+            preexec_fn=preexec,  # noqa: PLW1509 - the child joins the cgroup before exec
+        )
+        watchdog = threading.Timer(timeout_s, process.kill)
+        watchdog.start()
+        try:
+            _, status, usage = os.wait4(process.pid, 0)
+        finally:
+            watchdog.cancel()
+        wall = time.perf_counter() - started
+        process.returncode = returncode = os.waitstatus_to_exitcode(status)
+        if returncode != 0:
+            errors.seek(0)
+            text = errors.read().decode(errors="replace")[-3000:]
+            raise RuntimeError(f"{' '.join(argv[:3])} failed ({returncode}):\n{text}")
+    return Measured(wall, usage.ru_utime + usage.ru_stime, returncode)
