@@ -27,7 +27,7 @@ WHOLE = "whole handler"
 ALTERNATIVES = [
     "Powertools inject_lambda_context (+ jmespath correlation id)",
     "Powertools Logger.info('proxied', extra=…)",
-    "Powertools Metrics: 2 × add_metric + flush",
+    "Powertools Metrics: 2 × add_metric + flush",  # noqa: RUF001 - the multiplication sign
     "direct urllib3 PoolManager.request (the yardstick)",
     "stdlib http.client request (the leanest exchange)",
 ]
