@@ -39,9 +39,7 @@ def test_a_process_under_a_share_gets_that_share_and_leaves_no_group_behind() ->
 def test_without_root_the_share_columns_are_skipped_with_the_reason(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(os, "geteuid", lambda: 1000)
 
-    assert cgroup_layout() == (
-        "not root (a cgroup CPU quota needs root; run `sudo make bench` for the share columns)"
-    )
+    assert cgroup_layout() == ("not root (a cgroup CPU quota needs root; run `sudo make bench` for the share columns)")
     assert isinstance(CGROUP_ROOT, Path)
 
 

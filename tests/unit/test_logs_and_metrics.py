@@ -33,10 +33,10 @@ def new_logger(**options: Any) -> tuple[Logger, io.StringIO]:
     return logger, stream
 
 
-@pytest.fixture
-def no_root_handlers(monkeypatch: pytest.MonkeyPatch) -> None:
-    """As on Lambda, where Powertools filters its records out of the root handlers it found at import. (pytest's
-    own capture handler on root would otherwise receive them, and the line rightly goes through Powertools.)"""
+def without_root_handlers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As on Lambda, where Powertools filters its records out of the root handlers it found at import. pytest adds
+    its capture handler to root as the test body starts (the line would then rightly go through Powertools), so
+    tests call this from their body, not from a fixture."""
     monkeypatch.setattr(logging.root, "handlers", [])
 
 
@@ -46,9 +46,10 @@ def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(time, "time_ns", lambda: 1_795_326_476_694_123_456)
 
 
-@pytest.mark.usefixtures("no_root_handlers", "frozen_clock")
+@pytest.mark.usefixtures("frozen_clock")
 @pytest.mark.parametrize("trace", [None, "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"])
 def test_the_proxied_line_is_the_one_powertools_writes(monkeypatch: pytest.MonkeyPatch, trace: str | None) -> None:
+    without_root_handlers(monkeypatch)
     if trace:
         monkeypatch.setenv("_X_AMZN_TRACE_ID", trace)
     logger, stream = new_logger()
@@ -74,8 +75,10 @@ def _a_frame() -> Any:
     return sys._getframe()
 
 
-@pytest.mark.usefixtures("no_root_handlers")
-def test_powertools_writes_the_line_itself_whenever_it_might_write_something_else() -> None:
+def test_powertools_writes_the_line_itself_whenever_it_might_write_something_else(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    without_root_handlers(monkeypatch)
     logger, stream = new_logger()
     log = InvocationLog(logger)
 
