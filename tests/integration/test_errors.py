@@ -2,8 +2,6 @@
 
 import json
 import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -14,6 +12,7 @@ from proxy.response import LAMBDA_RESPONSE_LIMIT_BYTES
 from tests.conftest import ConfigureProxy, invoke_handler
 from tests.support.backend import RecordingBackend, Reply
 from tests.support.logs import LogLines
+from tests.support.processes import fresh_interpreter
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -149,14 +148,10 @@ def test_a_body_that_is_not_base64_says_to_send_a_content_type_when_there_was_no
 
 
 def test_a_bad_setting_fails_the_cold_start_naming_the_variable() -> None:
-    result = subprocess.run(
-        [sys.executable, "-c", "import proxy.handler"],
+    result = fresh_interpreter(
+        "import proxy.handler",
         cwd=PROJECT_ROOT / "proxy_fn",
         env={"BACKEND_URL": "ftp://10.0.0.1", "PATH": "/usr/bin:/bin"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
     )
 
     assert result.returncode != 0

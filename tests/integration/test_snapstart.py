@@ -4,8 +4,6 @@ no pooled connection. (Nothing here can measure a restore: that needs AWS.)"""
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +12,7 @@ import pytest
 from local_gateway.cfn import ResolvedTemplate
 from local_gateway.sam_template import load_template
 from tests.support.backend import RecordingBackend
+from tests.support.processes import fresh_interpreter
 from tests.support.sam import translate
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -106,14 +105,7 @@ def test_after_a_restore_no_pooled_connection_is_reused(backend: RecordingBacken
         "BACKEND_URL": backend.url,
         "AWS_LAMBDA_INITIALIZATION_TYPE": initialization,
     }
-    result = subprocess.run(
-        [sys.executable, "-c", RESTORE, str(PROJECT_ROOT / "proxy_fn")],
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = fresh_interpreter(RESTORE, str(PROJECT_ROOT / "proxy_fn"), env=environment)
     assert result.returncode == 0, result.stderr
 
     hooks = json.loads(result.stdout.splitlines()[-1])["hooks"]

@@ -3,8 +3,6 @@
 import json
 import os
 import socket
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +11,7 @@ import pytest
 from local_gateway.integration import MethodRequest, RestApiIntegration
 from tests.conftest import ConfigureProxy
 from tests.support.backend import RecordingBackend, Reply
+from tests.support.processes import fresh_interpreter
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -99,14 +98,7 @@ def test_the_backend_call_is_an_xray_subsegment_without_bodies(backend: Recordin
             "_X_AMZN_TRACE_ID": "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1",
             "PYTHONPATH": f"{PROJECT_ROOT / 'proxy_fn'}:{PROJECT_ROOT}",
         }
-        result = subprocess.run(
-            [sys.executable, "-c", INVOKE_WITH_XRAY],
-            env=environment,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        result = fresh_interpreter(INVOKE_WITH_XRAY, env=environment)
         assert result.returncode == 0, result.stderr
         packets = []
         try:
