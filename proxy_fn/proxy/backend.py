@@ -72,12 +72,6 @@ class BackendClient:
         headers = [(name, _from_wire(value)) for name, value in response.headers.iteritems()]
         return BackendResponse(status=response.status, headers=headers, body=body)
 
-    def close_idle_connections(self) -> None:
-        """Closes the pooled keep-alive connections; each reconnects on its next use."""
-        for connection in list(self._pool.pool.queue if self._pool.pool else ()):
-            if connection is not None:
-                connection.close()
-
     def _open(self, request: UpstreamRequest, deadline: float) -> urllib3.BaseHTTPResponse:
         """Sends the request and reads the response head; at most once more, on a fresh connection, in the time left."""
         first = Exchange()

@@ -1,7 +1,6 @@
 """Lambda entry point: parse the event, forward it to the backend, map every failure to a JSON answer."""
 
 import os
-import random
 import time
 from http import HTTPStatus
 from typing import Any
@@ -37,21 +36,6 @@ LOG = InvocationLog(logger)
 # Cold start: a bad setting fails the init here, loudly, instead of failing every request.
 CONFIG = load_config(os.environ)
 BACKEND = BackendClient(CONFIG, max_body_bytes=LAMBDA_RESPONSE_LIMIT_BYTES)
-
-
-def after_snapstart_restore() -> None:
-    """SnapStart resumes copies of one snapshot: a pooled connection in it would be stale (or shared by every copy),
-    and Python's random state would repeat in each. The init opens none, but a connection must never outlive one."""
-    BACKEND.close_idle_connections()
-    random.seed()
-
-
-# Lambda sets this to "snap-start" when it initialises a version for its snapshot (template.yaml SnapStart=
-# PublishedVersions); its Python runtimes include the hooks library. Nothing is imported otherwise.
-if os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") == "snap-start":
-    from snapshot_restore_py import register_after_restore  # type: ignore[import-not-found]  # in Lambda's runtime
-
-    register_after_restore(after_snapstart_restore)
 
 
 @traced

@@ -33,15 +33,6 @@ VARIANTS = {
         "SecurityGroupIds": "sg-0123456789abcdef0",
         "AlarmEmail": "ops@example.com",
     },
-    # tests/integration/test_snapstart.py inspects what these two deploy.
-    "snapstart": {"SnapStart": "PublishedVersions"},
-    "snapstart+proxy+own-backend": {
-        "SnapStart": "PublishedVersions",
-        "IntegrationMode": "PROXY",
-        "BackendUrl": "http://10.0.1.25:8080",
-        "SubnetIds": "subnet-0123456789abcdef0,subnet-0123456789abcdef1",
-        "SecurityGroupIds": "sg-0123456789abcdef0",
-    },
 }
 
 
@@ -56,8 +47,6 @@ def pinned_template(settings: dict[str, str]) -> str:
         ]
         scalar = yaml.safe_dump(value).splitlines()[0]
         lines.insert(2, f"    Default: {scalar}")
-        # SnapStart keeps both values: cfn-lint refuses a resource whose condition the pin makes impossible, and
-        # with both allowed it lints both functions' branches.
         if name in ("AuthMode", "ApiKeyRequired"):
             lines.insert(3, f"    AllowedValues: [{scalar}]")
         text = text.replace(block.group(0), "\n".join(lines) + "\n")
