@@ -48,6 +48,7 @@ class ProxyIntegration:
     paths: list[str]
     preflight: MockIntegration | None = None
     timeout_ms: int = 29_000
+    response_transfer_mode: str = "BUFFERED"  # STREAM: the answer goes to the client as the function streams it
 
 
 def load_template(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
@@ -77,6 +78,7 @@ def load_proxy_integration(path: Path = TEMPLATE_PATH, parameters: Mapping[str, 
             else None
         ),
         timeout_ms=int(integration.get("timeoutInMillis", 29_000)),
+        response_transfer_mode=integration.get("responseTransferMode", "BUFFERED").upper(),
     )
 
 

@@ -29,6 +29,7 @@ class IntegrationMode(StrEnum):
 
     VTL = "VTL"  # mapping templates: the answer's body must be text, one value per header
     PROXY = "PROXY"  # AWS_PROXY: binary bodies and every Set-Cookie
+    STREAM = "STREAM"  # AWS_PROXY with response streaming (proxy.stream_handler)
 
 
 class ConfigError(ValueError):
@@ -126,7 +127,7 @@ def parse_integration_mode(value: str | None) -> IntegrationMode:
     try:
         return IntegrationMode(value.strip().upper())
     except ValueError:
-        raise ConfigError(f"INTEGRATION_MODE must be VTL or PROXY, got {value!r}") from None
+        raise ConfigError(f"INTEGRATION_MODE must be VTL, PROXY or STREAM, got {value!r}") from None
 
 
 def parse_withheld_headers(environ: Mapping[str, str]) -> frozenset[str]:
