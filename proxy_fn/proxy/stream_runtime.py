@@ -41,10 +41,9 @@ class StreamedResponse:
 StreamingHandler = Callable[[Any, "InvocationContext"], StreamedResponse]
 
 
-def http_integration_response(prelude: Mapping[str, Any], body: Iterable[bytes]) -> StreamedResponse:
-    """The metadata prelude and delimiter as the first chunk, then the body's chunks as they come."""
-    metadata = json.dumps(prelude, separators=(",", ":")).encode()  # JSON text never holds a raw NUL byte
-    return StreamedResponse(HTTP_INTEGRATION_RESPONSE, itertools.chain([metadata + PRELUDE_DELIMITER], body))
+def prelude_chunk(prelude: Mapping[str, Any]) -> bytes:
+    """The first chunk of an HTTP_INTEGRATION_RESPONSE: the metadata and the delimiter; the body's bytes follow."""
+    return json.dumps(prelude, separators=(",", ":")).encode() + PRELUDE_DELIMITER  # JSON text holds no raw NUL
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@ from the proxy: each runs in the runtime process that stream-wrapper starts, as 
 
 import base64
 import hashlib
+import itertools
 import json
 import os
 import sys
@@ -12,7 +13,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from proxy.stream_runtime import StreamedResponse, http_integration_response
+from proxy.stream_runtime import HTTP_INTEGRATION_RESPONSE, StreamedResponse, prelude_chunk
 
 logger = Logger(service="streaming-test")
 
@@ -30,7 +31,7 @@ def scripted(event: dict[str, Any], context: Any) -> StreamedResponse:
     prelude: dict[str, Any] = {
         key: event[key] for key in ("statusCode", "headers", "multiValueHeaders", "cookies") if key in event
     }
-    return http_integration_response(prelude, _chunks(event))
+    return StreamedResponse(HTTP_INTEGRATION_RESPONSE, itertools.chain([prelude_chunk(prelude)], _chunks(event)))
 
 
 def _chunks(event: dict[str, Any]) -> Iterator[bytes]:
@@ -72,7 +73,7 @@ def context_report(event: Any, context: Any) -> StreamedResponse:
         "interpreter_options": sys._xoptions,
         "event": event,
     }
-    return http_integration_response({"statusCode": 200}, [json.dumps(report).encode()])
+    return StreamedResponse(HTTP_INTEGRATION_RESPONSE, [prelude_chunk({"statusCode": 200}), json.dumps(report).encode()])
 
 
 def returns_a_dict(event: Any, context: Any) -> dict[str, Any]:
