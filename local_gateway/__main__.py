@@ -150,7 +150,8 @@ def _stage(value: str) -> str:
 def _one_of(*choices: str, note: str = "") -> Callable[[str], str]:
     def parse(value: str) -> str:
         if value.upper() not in choices:
-            raise argparse.ArgumentTypeError(f"expected {' or '.join(choices)}{note}, got {value!r}")
+            listed = f"{', '.join(choices[:-1])} or {choices[-1]}"
+            raise argparse.ArgumentTypeError(f"expected {listed}{note}, got {value!r}")
         return value.upper()
 
     return parse

@@ -13,7 +13,7 @@ os.environ.setdefault("BACKEND_URL", "http://127.0.0.1:9")
 from local_gateway.integration import LambdaInvoker
 from local_gateway.lambda_runtime import lambda_context
 from local_gateway.sam_template import ProxyIntegration, load_proxy_integration
-from proxy import handler
+from proxy import handler, stream_handler
 from proxy.backend import BackendClient
 from proxy.config import load_config
 from proxy.response import LAMBDA_RESPONSE_LIMIT_BYTES
@@ -119,3 +119,20 @@ def both_engines(api: ProxyIntegration, integration_mode: str, invoke: LambdaInv
 def proxy_logs() -> Iterator[LogLines]:
     with captured(handler.logger) as lines:
         yield lines
+
+
+ConfigureStream = Callable[..., None]
+
+
+@pytest.fixture
+def configure_stream(monkeypatch: pytest.MonkeyPatch) -> ConfigureStream:
+    """Points proxy.stream_handler at a backend, as if its container had cold-started with these settings."""
+
+    def configure(backend_url: str, **settings: str) -> None:
+        config = load_config(
+            {"BACKEND_URL": backend_url, "INTEGRATION_MODE": "STREAM", **{k.upper(): v for k, v in settings.items()}}
+        )
+        monkeypatch.setattr(stream_handler, "CONFIG", config)
+        monkeypatch.setattr(stream_handler, "BACKEND", BackendClient(config, LAMBDA_RESPONSE_LIMIT_BYTES))
+
+    return configure

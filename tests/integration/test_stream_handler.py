@@ -16,31 +16,14 @@ import pytest
 
 from local_gateway.lambda_runtime import lambda_context
 from proxy import stream_handler
-from proxy.backend import BackendClient
-from proxy.config import load_config
 from proxy.errors import BackendInvalidResponse, BackendTimeout, ProxyError
-from proxy.response import LAMBDA_RESPONSE_LIMIT_BYTES
 from proxy.stream_runtime import HTTP_INTEGRATION_RESPONSE, PRELUDE_DELIMITER
+from tests.conftest import ConfigureStream
 from tests.support.backend import RecordingBackend, Reply
 from tests.support.faults import FaultServer, read_request
 from tests.support.logs import LogLines, captured
 
-ConfigureStream = Callable[..., None]
 REQUEST_ID = "c6af9ac6-7b61-11e6-9a41-93e8deadbeef"
-
-
-@pytest.fixture
-def configure_stream(monkeypatch: pytest.MonkeyPatch) -> ConfigureStream:
-    """Points proxy.stream_handler at a backend, as if its container had cold-started with these settings."""
-
-    def configure(backend_url: str, **settings: str) -> None:
-        config = load_config(
-            {"BACKEND_URL": backend_url, "INTEGRATION_MODE": "STREAM", **{k.upper(): v for k, v in settings.items()}}
-        )
-        monkeypatch.setattr(stream_handler, "CONFIG", config)
-        monkeypatch.setattr(stream_handler, "BACKEND", BackendClient(config, LAMBDA_RESPONSE_LIMIT_BYTES))
-
-    return configure
 
 
 @pytest.fixture

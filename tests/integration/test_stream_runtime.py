@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from proxy.stream_runtime import HTTP_INTEGRATION_RESPONSE, PRELUDE_DELIMITER
+from tests.support.memory import peak_rss_bytes
 from tests.support.runtime_api import FakeRuntimeApi, RecordedInvocation
 from tests.support.streaming_handlers import generated_chunks
 from tests.support.streaming_runtime import runtime_process
@@ -206,11 +207,3 @@ def test_150_mb_arrive_whole_and_the_runtimes_memory_stays_flat(api: FakeRuntime
     assert len(invocation.chunks) == 1 + size // chunk_size
     assert invocation.trailers == {}
     assert streaming_peak - warm_peak <= 8 * 1024 * 1024, f"peak RSS grew by {streaming_peak - warm_peak:,} bytes"
-
-
-def peak_rss_bytes(pid: int) -> int:
-    """The process's peak resident set size so far (Linux: VmHWM in /proc/<pid>/status)."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) * 1024
-    raise AssertionError("no VmHWM line")

@@ -73,7 +73,9 @@ def context_report(event: Any, context: Any) -> StreamedResponse:
         "interpreter_options": sys._xoptions,
         "event": event,
     }
-    return StreamedResponse(HTTP_INTEGRATION_RESPONSE, [prelude_chunk({"statusCode": 200}), json.dumps(report).encode()])
+    return StreamedResponse(
+        HTTP_INTEGRATION_RESPONSE, [prelude_chunk({"statusCode": 200}), json.dumps(report).encode()]
+    )
 
 
 def returns_a_dict(event: Any, context: Any) -> dict[str, Any]:
