@@ -31,8 +31,7 @@ from tests.integration.test_make_local import make_local
 from tests.support.backend import RecordingBackend, Reply
 from tests.support.faults import FaultServer
 from tests.support.memory import peak_rss_bytes
-from tests.support.streaming_backends import generated_bodies, serving
-from tests.support.streaming_handlers import generated_chunks
+from tests.support.streaming_backends import generated_bodies, generated_chunks, serving
 
 TOKEN = "acme-stream-test-token-5b1e"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

@@ -24,8 +24,7 @@ from tests.support.backend import RecordingBackend, Reply
 from tests.support.faults import FaultServer
 from tests.support.memory import peak_rss_bytes
 from tests.support.runtime_api import FakeRuntimeApi
-from tests.support.streaming_backends import generated_bodies, serving
-from tests.support.streaming_handlers import generated_chunks
+from tests.support.streaming_backends import generated_bodies, generated_chunks, serving
 from tests.support.streaming_runtime import Emulator, emulator, runtime_process
 
 PROXY = "proxy.stream_handler.lambda_handler"

@@ -17,7 +17,7 @@ import pytest
 from proxy.stream_runtime import HTTP_INTEGRATION_RESPONSE, PRELUDE_DELIMITER
 from tests.support.memory import peak_rss_bytes
 from tests.support.runtime_api import FakeRuntimeApi, RecordedInvocation
-from tests.support.streaming_handlers import generated_chunks
+from tests.support.streaming_backends import generated_chunks
 from tests.support.streaming_runtime import runtime_process
 
 SCRIPTED = "tests.support.streaming_handlers.scripted"

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from proxy.stream_runtime import PRELUDE_DELIMITER
-from tests.support.streaming_handlers import generated_chunks
+from tests.support.streaming_backends import generated_chunks
 from tests.support.streaming_runtime import Emulator, emulator
 
 SCRIPTED = "tests.support.streaming_handlers.scripted"

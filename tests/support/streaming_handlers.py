@@ -2,7 +2,6 @@
 from the proxy: each runs in the runtime process that stream-wrapper starts, as _HANDLER names it."""
 
 import base64
-import hashlib
 import itertools
 import json
 import os
@@ -14,6 +13,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from proxy.stream_runtime import HTTP_INTEGRATION_RESPONSE, StreamedResponse, prelude_chunk
+from tests.support.streaming_backends import generated_chunks
 
 logger = Logger(service="streaming-test")
 
@@ -46,12 +46,6 @@ def _chunks(event: dict[str, Any]) -> Iterator[bytes]:
         if index and event.get("pause"):
             time.sleep(event["pause"])
         yield piece
-
-
-def generated_chunks(size: int, chunk_size: int) -> Iterator[bytes]:
-    """`size` bytes of binary (not UTF-8) content, made one chunk at a time so that no whole body is ever held."""
-    for index, start in enumerate(range(0, size, chunk_size)):
-        yield hashlib.shake_256(index.to_bytes(8, "big")).digest(min(chunk_size, size - start))
 
 
 @logger.inject_lambda_context(log_event=False)
