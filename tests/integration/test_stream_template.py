@@ -75,7 +75,7 @@ def test_the_buffered_modes_keep_their_handler_timeout_and_runtime(mode: str) ->
 
     buffered = function(resources)
     assert (buffered["Handler"], buffered["Timeout"]) == ("proxy.handler.lambda_handler", 29)
-    assert "AWS_LAMBDA_EXEC_WRAPPER" not in buffered["Environment"]["Variables"]
+    assert buffered["Environment"]["Variables"]["AWS_LAMBDA_EXEC_WRAPPER"] == ""  # the runtime's bootstrap: no wrapper
     for integration in integrations(resources):
         assert "responseTransferMode" not in integration
         assert integration["timeoutInMillis"] == 29000
