@@ -140,15 +140,15 @@ def traced[Handler: Callable[..., Any]](handler: Handler) -> Handler:
 
 
 def traced_stream[Stream: Callable[..., Iterator[bytes]]](stream: Stream) -> Stream:
-    """An X-Ray subsegment around a streamed answer, from its start to its last byte (a handler's own subsegment
-    would end when it returns the stream, before the first byte)."""
+    """An X-Ray subsegment, `## stream`, around a streamed answer from its start to its last byte (a handler's own
+    subsegment would end when it returns the stream, before the first byte)."""
     if TRACER is None:
         return stream
     tracer = TRACER
 
     @wraps(stream)
     def traced_chunks(event: Any, context: Any) -> Iterator[bytes]:
-        with tracer.provider.in_subsegment(f"## {stream.__name__}"):
+        with tracer.provider.in_subsegment("## stream"):
             yield from stream(event, context)
 
     return traced_chunks  # type: ignore[return-value]  # same signature as the stream it wraps

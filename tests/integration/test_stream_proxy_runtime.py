@@ -240,3 +240,44 @@ def test_an_answer_cut_short_ends_with_the_error_trailers_naming_the_reason(
     reported = json.loads(base64.b64decode(invocation.trailers["Lambda-Runtime-Function-Error-Body"]))
     assert reported["errorType"] == "BackendInvalidResponse"
     assert "backend" in reported["errorMessage"]
+
+
+def _three_slow_chunks(connection: socket.socket) -> None:
+    for piece in (b"secret-one ", b"secret-two ", b"secret-three"):
+        connection.sendall(b"%x\r\n%b\r\n" % (len(piece), piece))
+        time.sleep(0.3)
+    connection.sendall(b"0\r\n\r\n")
+
+
+def test_xray_sees_a_stream_subsegment_lasting_to_the_last_byte_and_the_backend_call(
+    api: FakeRuntimeApi, faults: FaultServer, tmp_path: Path
+) -> None:
+    faults.script = serving(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", _three_slow_chunks)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as daemon:
+        daemon.bind(("127.0.0.1", 0))
+        daemon.settimeout(2)
+        with runtime_process(
+            api.address,
+            PROXY,
+            tmp_path / "log",
+            BACKEND_URL=faults.url,
+            INTEGRATION_MODE="STREAM",
+            AWS_XRAY_DAEMON_ADDRESS=f"127.0.0.1:{daemon.getsockname()[1]}",
+        ):
+            invocation = api.invoke(proxy_event()).wait()
+            packets = []
+            try:
+                while True:
+                    packets.append(daemon.recv(65536).decode())
+            except TimeoutError:
+                pass
+
+    assert split(invocation.body)[1] == b"secret-one secret-two secret-three"
+    documents = [json.loads(packet.split("\n", 1)[1]) for packet in packets]
+    spans = {document["name"]: document for document in documents}
+    assert {"## stream", "## backend"} <= spans.keys(), sorted(spans)
+    stream = spans["## stream"]
+    assert stream["end_time"] - stream["start_time"] > 0.8, "the subsegment ended before the last byte"
+    assert stream["trace_id"] == "1-5bef4de7-ad49b0e87f6ef6c87fc2e700"  # from the invocation's trace header
+    assert spans["## backend"]["annotations"] == {"method": "GET", "status": 200}
+    assert "secret" not in "".join(packets)
