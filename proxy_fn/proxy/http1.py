@@ -208,7 +208,7 @@ class ResponseReader:
 
         Raises NoAnswer when the connection ended before any byte, BackendInvalidResponse, BackendTimeout."""
         while True:
-            head = self._read_block()
+            head = self._read_block("a response head")
             if not head:
                 raise _invalid("an empty line where the status line belongs")
             version, status, fields = _parse_head(head)
@@ -268,7 +268,7 @@ class ResponseReader:
             raise _invalid(f"the connection closed in the middle of {what}")
         self._buffer += data
 
-    def _read_block(self) -> bytes:
+    def _read_block(self, what: str) -> bytes:
         """Lines up to a blank line (which is consumed), each with its line end; b"" for an empty block."""
         buffer = self._buffer
         searched = 0
@@ -284,8 +284,8 @@ class ResponseReader:
             if len(buffer) > HEAD_LIMIT_BYTES:
                 break
             searched = max(0, len(buffer) - 2)
-            self._fill("a response head")
-        raise _invalid(f"a response head or trailer section larger than {HEAD_LIMIT_BYTES:,} bytes")
+            self._fill(what)
+        raise _invalid(f"{what} larger than {HEAD_LIMIT_BYTES:,} bytes")
 
     def _read_line(self) -> bytes:
         """One CRLF-terminated line of chunked framing, without its CRLF."""
@@ -323,7 +323,7 @@ class ResponseReader:
             line = self._read_line()
             match = _CHUNK_LINE.fullmatch(line)
             if match is None:
-                raise _invalid("a chunk-size line that is not a hexadecimal size")
+                raise _invalid("an invalid chunk-size line (a hexadecimal size and extensions, RFC 9112 7.1)")
             size = int(match.group(1), 16)
             if size == 0:
                 break
@@ -336,7 +336,7 @@ class ResponseReader:
                 yield piece
             if self._read_line():
                 raise _invalid("chunk data longer than its chunk size")
-        trailers = self._read_block()
+        trailers = self._read_block("the trailer section")
         if not _FIELDS.fullmatch(trailers.decode("latin-1")):
             raise _invalid("an invalid trailer field")
 
