@@ -150,12 +150,12 @@ class BackendClient:
             self._connect(connection, limits)
         sock = connection.sock
         assert sock is not None  # connected above, or pooled with its socket
-        head_written, complete = send_request(sock, head, request.body, limits)
-        reader = ResponseReader(sock, request.method, limits, request_complete=complete)
+        sent = send_request(sock, head, request.body, limits)
+        reader = ResponseReader(sock, request.method, limits, sent)
         try:
             status, headers = reader.read_head()
         except NoAnswer:
-            raise _NotAnswered(reused, head_written) from None
+            raise _NotAnswered(reused, sent.head) from None
         return reader, status, headers
 
     def _connect(self, connection: BackendConnection, limits: ReadLimits) -> None:

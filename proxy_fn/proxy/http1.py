@@ -16,8 +16,10 @@ said and no further byte was buffered or waiting on the socket (`ResponseReader.
 import re
 import select
 import socket
+import ssl
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from urllib3.util.wait import wait_for_read
 
@@ -31,8 +33,11 @@ CHUNK_LINE_LIMIT_BYTES = 4_096
 # Bytes asked of the socket per read: the head, and the body (which may go straight to the client in a stream).
 HEAD_READ_BYTES = 65_536
 BODY_READ_BYTES = 262_144
-# Request bodies larger than this go out in slices, watching for an answer that arrives before the body is sent.
-_SEND_SLICE_BYTES = 65_536
+# A request body up to this size goes out with the head in one write (it fits the socket buffers); a larger one goes
+# out as the socket takes it, in slices (a TLS write blocks until its whole slice is written), watching for an
+# answer that arrives before the body is sent.
+_SMALL_BODY_BYTES = 65_536
+_SEND_SLICE_BYTES = 262_144
 
 # RFC 9110 5.6.2 token (a field name); 5.5 field value (visible characters and obs-text, single spaces or tabs
 # between them).
@@ -122,37 +127,61 @@ def request_head(method: str, target: str, headers: list[tuple[str, str]], body_
     return f"{method} {target} HTTP/1.1\r\n{''.join(lines)}\r\n".encode("latin-1")
 
 
-def send_request(sock: socket.socket, head: bytes, body: bytes, limits: ReadLimits) -> tuple[bool, bool]:
-    """Writes the request; returns (head written, everything written), "written" meaning handed to the kernel.
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """How far a request got: its head and all of it handed to the kernel, and any answer bytes that arrived while
+    the body was still going out."""
 
-    A write that fails (the backend closed or reset the connection) stops the request without raising: an answer
-    may be waiting all the same (a 413 sent before the body was read). A body larger than one slice goes out slice
-    by slice while watching the socket, and stops as soon as an answer begins to arrive (RFC 9112 9.5).
+    head: bool
+    whole: bool
+    early_answer: bytes = b""
+
+
+def send_request(sock: socket.socket, head: bytes, body: bytes, limits: ReadLimits) -> Sent:
+    """Writes the request. A write that fails (the backend closed or reset the connection) stops it without
+    raising: an answer may be waiting all the same. A large body goes out as the socket takes it, and stops as soon
+    as an answer begins to arrive (RFC 9112 9.5): a 413 sent before the body was read reaches the client at once.
     """
-    first = head + body[:_SEND_SLICE_BYTES]
-    sent = _send_all(sock, first, limits)
+    first = head + body if len(body) <= _SMALL_BODY_BYTES else head
+    sent = _send(sock, first, limits, whole=True)
     if sent < len(first):
-        return sent >= len(head), False
-    if len(first) == len(head) + len(body):
-        return True, True
+        return Sent(head=sent >= len(head), whole=False)
     poller = select.poll()
     poller.register(sock, select.POLLIN | select.POLLOUT)
     view = memoryview(body)
-    for start in range(_SEND_SLICE_BYTES, len(body), _SEND_SLICE_BYTES):
+    done = len(first) - len(head)
+    while done < len(body):
         seconds = limits.seconds()
         events = poller.poll(None if seconds is None else seconds * 1000)
         if not events:
             raise limits.expired()
-        if events[0][1] & ~select.POLLOUT:  # an early answer, the backend's close, or an error
-            return True, False
-        piece = view[start : start + _SEND_SLICE_BYTES]
-        if _send_all(sock, piece, limits) < len(piece):
-            return True, False
-    return True, True
+        if events[0][1] & ~select.POLLOUT:  # readable, closed or failed: an answer, or only TLS's own messages
+            arrived = _read_now(sock)
+            if arrived is not None:
+                return Sent(head=True, whole=False, early_answer=arrived)
+        piece = view[done : done + _SEND_SLICE_BYTES]
+        written = _send(sock, piece, limits, whole=False)
+        if not written:
+            return Sent(head=True, whole=False)
+        done += written
+    return Sent(head=True, whole=True)
 
 
-def _send_all(sock: socket.socket, data: bytes | memoryview, limits: ReadLimits) -> int:
-    """How many bytes were handed to the kernel: fewer than all when the connection failed."""
+def _read_now(sock: socket.socket) -> bytes | None:
+    """The answer bytes already readable (b"" if the connection ended), or None when what made the socket readable
+    was no answer: a TLS 1.3 server sends its session tickets after the handshake, at any time."""
+    sock.settimeout(0.0)
+    try:
+        return sock.recv(HEAD_READ_BYTES)
+    except (BlockingIOError, ssl.SSLWantReadError):
+        return None
+    except OSError:
+        return b""
+
+
+def _send(sock: socket.socket, data: bytes | memoryview, limits: ReadLimits, *, whole: bool) -> int:
+    """How many bytes were handed to the kernel: all of `data` when `whole`, else what one write took (a socket
+    with a timeout does not block in send); fewer, or none, when the connection failed."""
     view = memoryview(data)
     sent = 0
     while sent < len(view):
@@ -162,6 +191,8 @@ def _send_all(sock: socket.socket, data: bytes | memoryview, limits: ReadLimits)
         except TimeoutError:
             raise limits.expired() from None
         except OSError:  # reset, broken pipe, or a TLS failure: whatever answer came is read next
+            break
+        if not whole:
             break
     return sent
 
@@ -181,16 +212,16 @@ class ResponseReader:
         "limits",
     )
 
-    def __init__(self, sock: socket.socket, method: str, limits: ReadLimits, *, request_complete: bool) -> None:
+    def __init__(self, sock: socket.socket, method: str, limits: ReadLimits, sent: Sent) -> None:
         self._sock = sock
         self._method = method
         self.limits = limits
-        self._buffer = bytearray()
-        self._received = False
+        self._buffer = bytearray(sent.early_answer)
+        self._received = bool(sent.early_answer)
         self._framing = _NONE
         self._length = 0
         # A request that was not sent whole leaves the backend waiting for the rest: never reuse the connection.
-        self._keep_alive = request_complete
+        self._keep_alive = sent.whole
         self._reusable = False
 
     @property
