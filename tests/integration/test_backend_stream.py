@@ -60,32 +60,28 @@ def test_chunks_arrive_as_the_backend_sends_them_past_the_head_deadline(server: 
     assert [moment for moment, _ in arrivals] == pytest.approx([0.4, 0.8, 1.2, 1.6], abs=0.15)
 
 
-def test_the_idle_limit_ends_a_stream_that_stops_sending(server: FaultServer) -> None:
-    server.script = chunks_every(1.0, 2)
+@pytest.mark.parametrize(
+    ("pause", "idle", "total", "message", "ends_after"),
+    [
+        (1.0, 0.3, 5.0, "sent nothing for 0.3 s", 0.3),  # a backend that stops sending
+        (0.1, 1.0, 0.5, "did not finish its response within 0.5 s", 0.5),  # one that keeps sending
+    ],
+    ids=["idle", "total"],
+)
+def test_the_idle_and_total_limits_end_a_stream(
+    server: FaultServer, pause: float, idle: float, total: float, message: str, ends_after: float
+) -> None:
+    server.script = chunks_every(pause, 30)
     client = client_for(server)
 
     started = time.monotonic()
     with (
-        pytest.raises(BackendTimeout, match=r"sent nothing for 0.3 s"),
-        client.stream(REQUEST, idle_seconds=0.3, total_seconds=5.0) as answer,
+        pytest.raises(BackendTimeout, match=message),
+        client.stream(REQUEST, idle_seconds=idle, total_seconds=total) as answer,
     ):
         list(answer.chunks())
 
-    assert time.monotonic() - started == pytest.approx(0.3, abs=0.2)
-
-
-def test_the_total_limit_ends_a_stream_that_keeps_sending(server: FaultServer) -> None:
-    server.script = chunks_every(0.1, 30)
-    client = client_for(server)
-
-    started = time.monotonic()
-    with (
-        pytest.raises(BackendTimeout, match=r"did not finish its response within 0.5 s"),
-        client.stream(REQUEST, idle_seconds=1.0, total_seconds=0.5) as answer,
-    ):
-        list(answer.chunks())
-
-    assert time.monotonic() - started == pytest.approx(0.5, abs=0.2)
+    assert time.monotonic() - started == pytest.approx(ends_after, abs=0.2)
 
 
 def test_a_body_read_to_its_end_leaves_the_connection_pooled_and_one_left_early_closes_it(
