@@ -136,3 +136,17 @@ def test_an_invalid_head_raises_on_entry_and_a_body_cut_short_raises_while_readi
         client.stream(REQUEST) as answer,
     ):
         list(answer.chunks())
+
+
+def test_a_2xx_to_connect_is_refused_rather_than_turned_into_a_tunnel(server: FaultServer) -> None:
+    """Only a hand-made event can ask for CONNECT (API Gateway's ANY method does not include it)."""
+
+    def script(connection: socket.socket) -> None:
+        read_request(connection)
+        connection.sendall(b"HTTP/1.1 200 Connection Established\r\n\r\n")
+
+    server.script = script
+    client = client_for(server)
+
+    with pytest.raises(BackendInvalidResponse, match="tunnel"):
+        client.send(UpstreamRequest("CONNECT", "/x", [("Host", "backend")], b""))
