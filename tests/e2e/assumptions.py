@@ -141,6 +141,7 @@ _AUTHORIZER_CONSOLE = "configure-api-gateway-lambda-authorization-with-console.h
 _AUTHORIZER_OUTPUT = "api-gateway-lambda-authorizer-output.html"
 _LAMBDA_ERRORS = "handle-errors-in-lambda-integration.html"
 _QUOTAS = "limits.html"
+_GATEWAY_RESPONSE_TYPES = "supported-gateway-response-types.html"
 _KNOWN_ISSUES = "api-gateway-known-issues.html"
 _STREAMING = "response-transfer-mode.html"
 _STREAMING_LAMBDA = "response-transfer-mode-lambda.html"
@@ -658,6 +659,33 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
     ),
     Assumption(
         "A34",
+        "A failed authorizer is a 500, and is not cached",
+        "A TOKEN authorizer invocation that fails (the function raises anything but `Unauthorized`) is answered "
+        "with a 500, and nothing is cached: the same token's next request runs the authorizer again. So the "
+        "authorizer fails, rather than returning a Deny, when its token store cannot be read (a Deny would be "
+        "cached for AuthorizerCacheTtlSeconds).",
+        BOTH,
+        docs=(
+            _doc(
+                _GATEWAY_RESPONSE_TYPES,
+                "The gateway response for failing to connect to a custom or Amazon Cognito authorizer. If the "
+                "response type is unspecified, this response defaults to the DEFAULT_5XX type.",
+            ),
+            _doc(
+                _GATEWAY_RESPONSE_TYPES,
+                "The gateway response when a custom or Amazon Cognito authorizer failed to authenticate the caller. "
+                "If the response type is unspecified, this response defaults to the DEFAULT_5XX type.",
+            ),
+        ),
+        unverified="Which of the two (AUTHORIZER_CONFIGURATION_ERROR, AUTHORIZER_FAILURE) a raised error selects, "
+        "and that a failure is never cached: AWS documents the caching of policies only.",
+        note="Community reports (e.g. dev.to/marcogrcr, API Gateway + Lambda authorizer failure modes) show a 500 "
+        'with `x-amzn-ErrorType: AuthorizerConfigurationException` and `{"message": null}`; the local gateway '
+        "answers that, uncached. If AWS cached the failure, one unreadable second would lock a token out for the "
+        "TTL either way, and a Deny would say less about why.",
+    ),
+    Assumption(
+        "A35",
         "Streaming invokes need only lambda:InvokeFunction",
         "API Gateway invokes the function with InvokeWithResponseStream under the same resource permission as a "
         "buffered invoke (`lambda:InvokeFunction` for apigateway.amazonaws.com, scoped to this API).",
@@ -672,7 +700,7 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
         "IAM's list of Lambda actions is not quoted here. A missing permission would answer every request 500.",
     ),
     Assumption(
-        "A35",
+        "A36",
         "The prelude sets status, headers, cookies; bytes stay raw",
         "The client gets the prelude's `statusCode`, its `headers`, one `Set-Cookie` per entry of `cookies`, and the "
         "body bytes after the eight NUL bytes unchanged, whatever binaryMediaTypes and the client's Accept say.",
@@ -689,7 +717,7 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
         "Gateway renames or drops (the local gateway treats them as AWS_PROXY's, A32).",
     ),
     Assumption(
-        "A36",
+        "A37",
         "Headers reach the client before the body is complete",
         "With a streaming integration the client gets the status and headers, then each part of the body, as the "
         "function sends them: the first byte does not wait for the last.",
@@ -703,7 +731,7 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
         ),
     ),
     Assumption(
-        "A37",
+        "A38",
         "Answers past 10 MB stream whole, slower after the first MBs",
         "An answer larger than Lambda's 6 MB and API Gateway's 10 MB reaches the client whole (up to Lambda's "
         "200 MB); past the first megabytes it arrives at a capped rate.",
@@ -726,7 +754,7 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
         "guide gives about 2 MBps after 6 MB. The e2e test records the rate it sees after 10 MB.",
     ),
     Assumption(
-        "A38",
+        "A39",
         "A stream that fails midway reaches the client cut off",
         "When the function ends its stream with the Runtime API's error trailers, the client keeps the bytes already "
         "sent and sees an incomplete response: HTTP/1.1 without its last chunk, or a reset HTTP/2 stream; never a "
@@ -737,7 +765,7 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
         "without its last chunk.",
     ),
     Assumption(
-        "A39",
+        "A40",
         "Authorizers and usage plans apply to streamed routes",
         "A streaming integration changes nothing before the function: the TOKEN authorizer (401/403), API keys and "
         "usage plans, resource policies and throttling apply to the request as in the buffered modes.",
@@ -746,7 +774,7 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
         "2025-11-19) calls it compatible with API Gateway's security features, without a list.",
     ),
     Assumption(
-        "A40",
+        "A41",
         "Streaming works on this REGIONAL API, idle-limited",
         "Response streaming works on the template's REGIONAL endpoint (and private ones), whose idle timeout (5 "
         "minutes) is far above the proxy's idle limit between two reads (BackendTimeoutSeconds, at most 28 s).",
@@ -763,7 +791,7 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
         "backend first on every endpoint type.",
     ),
     Assumption(
-        "A41",
+        "A42",
         "A streaming integration waits up to 15 minutes",
         "The integration's timeoutInMillis accepts StreamTimeoutSeconds' values up to 900000, and API Gateway keeps "
         "streaming until then (the function's timeout is the same, and the proxy stops a second before).",

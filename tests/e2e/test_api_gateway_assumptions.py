@@ -28,6 +28,8 @@ RecordProperty = Any  # pytest's record_property fixture: (name, value) -> None
 
 # Set to 1 to let A15 break the proxy function's configuration for about a minute (restored afterwards).
 BREAK_FUNCTION_VARIABLE = "E2E_BREAK_PROXY_FUNCTION"
+# Set to 1 to let A34 make the token store unreadable for about two minutes (restored afterwards).
+BREAK_TOKEN_STORE_VARIABLE = "E2E_BREAK_TOKEN_STORE"
 # Latin-1 text: not UTF-8, so only a binary conversion keeps it byte for byte.
 NOT_UTF8 = b'caf\xe9 "it\'s" \\ back/slash \x00\xff end'
 
@@ -432,6 +434,52 @@ def test_the_authorizers_context_reaches_the_backend_as_the_client_name(
     assert _received_header(echo, "X-Authenticated-Client") == caller.client
 
 
+@contextmanager
+def _token_store_unreadable(stack: Stack) -> Iterator[float]:
+    """The token parameter holds text that is not the documented JSON, until the authorizer's cached copy has
+    expired; restored on exit, again waiting that long. Yields TokenCacheSeconds plus a margin."""
+    import boto3
+
+    ssm = boto3.client("ssm")
+    name = stack.outputs["AuthTokensParameterName"]
+    original = ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"]
+    settle = float(stack.parameters.get("TokenCacheSeconds", "60")) + 10
+    ssm.put_parameter(Name=name, Value="not the token store", Type="SecureString", Overwrite=True)
+    try:
+        time.sleep(settle)
+        yield settle
+    finally:
+        ssm.put_parameter(Name=name, Value=original, Type="SecureString", Overwrite=True)
+
+
+@assumption("A34")
+def test_a_failed_authorizer_is_a_500_and_is_not_cached(
+    stack: Stack, api_url: str, credentials: dict[str, str], record_property: RecordProperty
+) -> None:
+    _token_stack(stack)
+    if os.environ.get(BREAK_TOKEN_STORE_VARIABLE) != "1":
+        pytest.skip(
+            "an authorizer failure cannot be caused from outside; "
+            f"{BREAK_TOKEN_STORE_VARIABLE}=1 lets this test make the token store unreadable for about two minutes "
+            "(every client is refused meanwhile) and restore it"
+        )
+    api_key = {name: value for name, value in credentials.items() if name == "x-api-key"}
+    # A token never presented before: nothing is cached for it, and once the store reads again it is a Deny.
+    headers = {**api_key, "Authorization": f"Bearer unknown-{uuid.uuid4().hex}"}
+    with _token_store_unreadable(stack) as settle:
+        failed = HTTP.request("GET", f"{api_url}/anything", headers=headers)
+    time.sleep(settle)  # the authorizer reads the restored store; API Gateway's cache TTL is far longer
+    after = HTTP.request("GET", f"{api_url}/anything", headers=headers)
+
+    record_property(
+        "observed",
+        f"{failed.status} {failed.headers.get('x-amzn-ErrorType')} {failed.data[:80].decode('utf-8', 'replace')}; "
+        f"then {after.status}",
+    )
+    assert failed.status == 500
+    assert after.status == 403  # a cached failure would still be a 500
+
+
 # ---- Limits ----
 
 
@@ -497,7 +545,7 @@ def test_api_gateway_waits_longer_than_backend_timeout_seconds(
 MB = 1024 * 1024
 
 
-@assumption("A34")
+@assumption("A35")
 def test_stream_api_gateway_may_invoke_the_function_with_a_stream(call: Call, stack_mode: str) -> None:
     only_in(STREAM, stack_mode)
     response = call("GET", "/anything/streamed")
@@ -506,7 +554,7 @@ def test_stream_api_gateway_may_invoke_the_function_with_a_stream(call: Call, st
     assert _echo(response)["method"] == "GET"
 
 
-@assumption("A35")
+@assumption("A36")
 def test_stream_the_prelude_gives_status_headers_each_cookie_and_the_raw_bytes(call: Call, stack_mode: str) -> None:
     only_in(STREAM, stack_mode)
     cookies = call("GET", "/cookies/set?first=1&second=2")
@@ -518,7 +566,7 @@ def test_stream_the_prelude_gives_status_headers_each_cookie_and_the_raw_bytes(c
     assert data.data == _seeded_bytes(5, 1024)
 
 
-@assumption("A36")
+@assumption("A37")
 def test_stream_headers_arrive_before_the_body_is_complete(
     call: Call, stack_mode: str, record_property: RecordProperty
 ) -> None:
@@ -534,7 +582,7 @@ def test_stream_headers_arrive_before_the_body_is_complete(
     assert head < last - 3
 
 
-@assumption("A37")
+@assumption("A38")
 def test_stream_an_answer_past_10_mb_arrives_whole(
     call: Call, stack_mode: str, record_property: RecordProperty
 ) -> None:
@@ -554,7 +602,7 @@ def test_stream_an_answer_past_10_mb_arrives_whole(
     assert received == size
 
 
-@assumption("A38")
+@assumption("A39")
 def test_stream_a_stream_that_fails_midway_reaches_the_client_cut_off(
     call: Call, stack: Stack, stack_mode: str, record_property: RecordProperty
 ) -> None:
@@ -571,7 +619,7 @@ def test_stream_a_stream_that_fails_midway_reaches_the_client_cut_off(
     assert b"".join(received) == b"*"
 
 
-@assumption("A39")
+@assumption("A40")
 def test_stream_the_gates_still_refuse_before_the_function(stack: Stack, api_url: str, caller: Caller) -> None:
     only_in(STREAM, stack.mode)
     if stack.auth_mode != "TOKEN" and "ApiKeyId" not in stack.outputs:
@@ -587,7 +635,7 @@ def test_stream_the_gates_still_refuse_before_the_function(stack: Stack, api_url
         assert HTTP.request("GET", f"{api_url}/anything", headers=without_key).status == 403
 
 
-@assumption("A40")
+@assumption("A41")
 def test_stream_a_pause_under_the_proxys_idle_limit_completes_on_this_endpoint(
     call: Call, stack: Stack, record_property: RecordProperty
 ) -> None:
@@ -605,7 +653,7 @@ def test_stream_a_pause_under_the_proxys_idle_limit_completes_on_this_endpoint(
     assert (response.status, response.data) == (200, b"**")
 
 
-@assumption("A41")
+@assumption("A42")
 def test_stream_the_integration_and_function_keep_the_streams_time_limit(stack: Stack) -> None:
     only_in(STREAM, stack.mode)
     import boto3
