@@ -19,6 +19,7 @@ from proxy.config import load_config
 from proxy.response import LAMBDA_RESPONSE_LIMIT_BYTES
 from tests.support.backend import RecordingBackend
 from tests.support.engines import BothEngines
+from tests.support.faults import FaultServer
 from tests.support.localstack_engine import template_deployment
 from tests.support.logs import LogLines, captured
 from tests.support.resolver import Resolver, control_resolution
@@ -136,3 +137,18 @@ def configure_stream(monkeypatch: pytest.MonkeyPatch) -> ConfigureStream:
         monkeypatch.setattr(stream_handler, "BACKEND", BackendClient(config, LAMBDA_RESPONSE_LIMIT_BYTES))
 
     return configure
+
+
+@pytest.fixture
+def stream_backend(backend: RecordingBackend, configure_stream: ConfigureStream) -> RecordingBackend:
+    """A well-behaved backend behind proxy.stream_handler."""
+    configure_stream(backend.url, backend_timeout_seconds="3")
+    return backend
+
+
+@pytest.fixture
+def stream_faults(configure_stream: ConfigureStream) -> Iterator[FaultServer]:
+    """A raw-socket backend behind proxy.stream_handler, with a 1 s BackendTimeoutSeconds."""
+    with FaultServer() as server:
+        configure_stream(server.url, backend_timeout_seconds="1")
+        yield server

@@ -67,7 +67,9 @@ def _answer(event: dict[str, Any], context: LambdaContext) -> Iterator[bytes]:
         try:
             request = parse_event(event)
             request_id = request.request_id or request_id
-            upstream = build_upstream_request(request, CONFIG.backend, withheld=CONFIG.withheld_headers)
+            upstream = build_upstream_request(
+                request, CONFIG.backend, withheld=CONFIG.withheld_headers, withheld_query=CONFIG.withheld_query
+            )
             record_status = exchange.enter_context(backend_call(upstream.method))
             sent = time.perf_counter()
             answer = exchange.enter_context(

@@ -82,26 +82,12 @@ def streaming_api(monkeypatch: pytest.MonkeyPatch) -> Iterator[StreamingApi]:
     gateway.close()
 
 
-@pytest.fixture
-def backend(configure_stream: ConfigureStream) -> Iterator[RecordingBackend]:
-    with RecordingBackend() as server:
-        configure_stream(server.url, backend_timeout_seconds="3")
-        yield server
-
-
-@pytest.fixture
-def faults(configure_stream: ConfigureStream) -> Iterator[FaultServer]:
-    with FaultServer() as server:
-        configure_stream(server.url, backend_timeout_seconds="1")
-        yield server
-
-
 def test_the_client_gets_status_headers_every_cookie_and_the_body_chunked(
-    backend: RecordingBackend, streaming_api: StreamingApi
+    stream_backend: RecordingBackend, streaming_api: StreamingApi
 ) -> None:
     api = streaming_api
     body = bytes(range(256)) * 1024
-    backend.responder = lambda _: Reply(
+    stream_backend.responder = lambda _: Reply(
         201,
         [("Content-Type", "application/octet-stream"), ("Set-Cookie", "a=1; HttpOnly"), ("Set-Cookie", "b=2")],
         body,
@@ -114,7 +100,11 @@ def test_the_client_gets_status_headers_every_cookie_and_the_body_chunked(
     assert response.headers["Transfer-Encoding"] == "chunked"
     assert response.headers.getlist("Set-Cookie") == ["a=1; HttpOnly", "b=2"]
     assert response.headers["Content-Type"] == "application/octet-stream"
-    assert (backend.last.method, backend.last.body, backend.last.header("X-Authenticated-Client")) == (
+    assert (
+        stream_backend.last.method,
+        stream_backend.last.body,
+        stream_backend.last.header("X-Authenticated-Client"),
+    ) == (
         "POST",
         b"upload",
         "acme",
@@ -125,10 +115,10 @@ def test_the_client_gets_status_headers_every_cookie_and_the_body_chunked(
 
 @pytest.mark.parametrize(("method", "status"), [("HEAD", 200), ("DELETE", 204)])
 def test_answers_without_a_body_have_no_chunked_body(
-    backend: RecordingBackend, streaming_api: StreamingApi, method: str, status: int
+    stream_backend: RecordingBackend, streaming_api: StreamingApi, method: str, status: int
 ) -> None:
     api = streaming_api
-    backend.responder = lambda _: Reply(status, [("Content-Type", "text/plain")], b"")
+    stream_backend.responder = lambda _: Reply(status, [("Content-Type", "text/plain")], b"")
 
     response = api.request(method, "/thing")
 
@@ -137,7 +127,7 @@ def test_answers_without_a_body_have_no_chunked_body(
 
 
 def test_each_chunk_reaches_the_client_as_the_backend_sends_it(
-    faults: FaultServer, streaming_api: StreamingApi
+    stream_faults: FaultServer, streaming_api: StreamingApi
 ) -> None:
     def events(connection: socket.socket) -> None:
         for number in range(3):
@@ -146,7 +136,7 @@ def test_each_chunk_reaches_the_client_as_the_backend_sends_it(
             time.sleep(0.4)
         connection.sendall(b"0\r\n\r\n")
 
-    faults.script = serving(
+    stream_faults.script = serving(
         b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n", events
     )
     api = streaming_api
@@ -172,13 +162,13 @@ def test_a_failure_before_the_prelude_is_the_proxys_json_error(
 
 
 def test_a_failure_after_the_prelude_leaves_the_client_a_cut_off_answer(
-    faults: FaultServer, streaming_api: StreamingApi
+    stream_faults: FaultServer, streaming_api: StreamingApi
 ) -> None:
     def cut(connection: socket.socket) -> None:
         connection.sendall(b"first 26 bytes of a report")
         connection.close()
 
-    faults.script = serving(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n", cut)
+    stream_faults.script = serving(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n", cut)
     api = streaming_api
 
     response = api.open("/report")
@@ -190,19 +180,19 @@ def test_a_failure_after_the_prelude_leaves_the_client_a_cut_off_answer(
     assert b"".join(received) == b"first 26 bytes of a report"
 
 
-def test_the_authorizer_still_guards_every_route(backend: RecordingBackend, streaming_api: StreamingApi) -> None:
+def test_the_authorizer_still_guards_every_route(stream_backend: RecordingBackend, streaming_api: StreamingApi) -> None:
     api = streaming_api
 
     response = HTTP.request("GET", api.url + "/x")
 
     assert response.status == 401
-    assert backend.requests == []
+    assert stream_backend.requests == []
 
 
 def test_an_answer_past_lambdas_6_mb_and_api_gateways_10_mb_goes_through(
-    faults: FaultServer, streaming_api: StreamingApi
+    stream_faults: FaultServer, streaming_api: StreamingApi
 ) -> None:
-    faults.script = generated_bodies
+    stream_faults.script = generated_bodies
     api = streaming_api
     size = 24 * 1024 * 1024
 

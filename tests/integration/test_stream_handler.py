@@ -22,39 +22,13 @@ from tests.conftest import ConfigureStream
 from tests.support.backend import RecordingBackend, Reply
 from tests.support.faults import FaultServer, read_request
 from tests.support.logs import LogLines, captured
-
-REQUEST_ID = "c6af9ac6-7b61-11e6-9a41-93e8deadbeef"
-
-
-@pytest.fixture
-def backend(configure_stream: ConfigureStream) -> Iterator[RecordingBackend]:
-    with RecordingBackend() as server:
-        configure_stream(server.url, backend_timeout_seconds="3")
-        yield server
-
-
-@pytest.fixture
-def faults(configure_stream: ConfigureStream) -> Iterator[FaultServer]:
-    with FaultServer() as server:
-        configure_stream(server.url, backend_timeout_seconds="1")
-        yield server
+from tests.support.streaming_cases import ANSWERS, BINARY, REQUEST_ID, proxy_event
 
 
 @pytest.fixture
 def stream_logs() -> Iterator[LogLines]:
     with captured(stream_handler.logger) as lines:
         yield lines
-
-
-def event(method: str = "GET", path: str = "/files/report.csv") -> dict[str, Any]:
-    return {
-        "httpMethod": method,
-        "path": path,
-        "headers": {"Accept": "*/*"},
-        "requestContext": {"requestId": REQUEST_ID, "identity": {"sourceIp": "203.0.113.9"}},
-        "body": None,
-        "isBase64Encoded": False,
-    }
 
 
 @dataclass
@@ -87,58 +61,19 @@ def stream(request: dict[str, Any], timeout_ms: int = 300_000) -> Streamed:
     return streamed
 
 
-BINARY = bytes(range(256)) * 64
-
-
-@pytest.mark.parametrize(
-    ("method", "reply", "prelude", "body"),
-    [
-        pytest.param(
-            "GET",
-            Reply(200, [("Content-Type", "text/csv; charset=utf-8")], "id;name\n1;café\n".encode()),
-            {"statusCode": 200, "headers": {"Content-Type": "text/csv; charset=utf-8"}},
-            "id;name\n1;café\n".encode(),
-            id="text",
-        ),
-        pytest.param(
-            "GET",
-            Reply(200, [("Content-Type", "application/octet-stream")], BINARY),
-            {"statusCode": 200, "headers": {"Content-Type": "application/octet-stream"}},
-            BINARY,
-            id="binary",
-        ),
-        pytest.param("GET", Reply(200, [], b""), {"statusCode": 200, "headers": {}}, b"", id="empty"),
-        pytest.param("DELETE", Reply(204, [], b""), {"statusCode": 204, "headers": {}}, b"", id="204"),
-        pytest.param(
-            "HEAD",
-            Reply(200, [("Content-Type", "application/pdf"), ("Content-Length", "1048576")], b""),
-            {"statusCode": 200, "headers": {"Content-Type": "application/pdf"}},
-            b"",
-            id="HEAD",
-        ),
-        pytest.param(
-            "GET",
-            Reply(
-                302, [("Location", "/in"), ("Set-Cookie", "session=abc; HttpOnly"), ("Set-Cookie", "theme=dark")], b""
-            ),
-            {"statusCode": 302, "headers": {"Location": "/in"}, "cookies": ["session=abc; HttpOnly", "theme=dark"]},
-            b"",
-            id="two cookies",
-        ),
-    ],
-)
+@pytest.mark.parametrize(("method", "reply", "prelude", "body"), ANSWERS)
 def test_the_prelude_and_body_are_the_backends_answer(
-    backend: RecordingBackend, method: str, reply: Reply, prelude: dict[str, Any], body: bytes
+    stream_backend: RecordingBackend, method: str, reply: Reply, prelude: dict[str, Any], body: bytes
 ) -> None:
-    backend.responder = lambda _: reply
+    stream_backend.responder = lambda _: reply
 
-    streamed = stream(event(method))
+    streamed = stream(proxy_event(method))
 
     assert streamed.prelude == prelude
     assert streamed.body == body
     assert streamed.failure is None
-    assert (backend.last.method, backend.last.target) == (method, "/files/report.csv")
-    assert backend.last.header("X-Request-Id") == REQUEST_ID
+    assert (stream_backend.last.method, stream_backend.last.target) == (method, "/files/report.csv")
+    assert stream_backend.last.header("X-Request-Id") == REQUEST_ID
 
 
 def _hangs_up(connection: socket.socket) -> None:
@@ -165,11 +100,11 @@ def _sends_an_invalid_head(connection: socket.socket) -> None:
     ids=["hangs up", "no head in time", "invalid head"],
 )
 def test_a_failure_before_the_prelude_is_the_json_error_of_the_other_modes(
-    faults: FaultServer, script: Callable[[socket.socket], object], status: int, message: str
+    stream_faults: FaultServer, script: Callable[[socket.socket], object], status: int, message: str
 ) -> None:
-    faults.script = script
+    stream_faults.script = script
 
-    streamed = stream(event())
+    streamed = stream(proxy_event())
 
     assert streamed.prelude == {"statusCode": status, "headers": {"Content-Type": "application/json"}}
     answer = json.loads(streamed.body)
@@ -181,7 +116,7 @@ def test_a_failure_before_the_prelude_is_the_json_error_of_the_other_modes(
 def test_a_refused_connection_is_a_502_before_any_prelude(configure_stream: ConfigureStream) -> None:
     configure_stream("http://127.0.0.1:9")
 
-    streamed = stream(event())
+    streamed = stream(proxy_event())
 
     assert streamed.prelude["statusCode"] == 502
     assert json.loads(streamed.body)["requestId"] == REQUEST_ID
@@ -200,11 +135,11 @@ def _head_then(
 
 
 def test_a_body_cut_short_after_the_prelude_ends_the_stream_with_an_error(
-    faults: FaultServer, stream_logs: LogLines
+    stream_faults: FaultServer, stream_logs: LogLines
 ) -> None:
-    faults.script = _head_then(lambda connection: connection.sendall(b"only ten b"), length=1000)
+    stream_faults.script = _head_then(lambda connection: connection.sendall(b"only ten b"), length=1000)
 
-    streamed = stream(event())
+    streamed = stream(proxy_event())
 
     assert streamed.prelude["statusCode"] == 200
     assert streamed.body == b"only ten b"
@@ -227,11 +162,11 @@ def _chunked(pieces: list[bytes], pause: float, *, end: bool = True) -> Callable
     return send
 
 
-def test_a_backend_silent_for_longer_than_the_idle_limit_ends_the_stream(faults: FaultServer) -> None:
-    faults.script = _head_then(_chunked([b"first "], 0, end=False))
+def test_a_backend_silent_for_longer_than_the_idle_limit_ends_the_stream(stream_faults: FaultServer) -> None:
+    stream_faults.script = _head_then(_chunked([b"first "], 0, end=False))
 
     started = time.monotonic()
-    streamed = stream(event())
+    streamed = stream(proxy_event())
     elapsed = time.monotonic() - started
 
     assert streamed.body == b"first "
@@ -240,11 +175,13 @@ def test_a_backend_silent_for_longer_than_the_idle_limit_ends_the_stream(faults:
     assert 0.9 < elapsed < 2.5
 
 
-def test_the_stream_ends_a_second_before_the_functions_deadline_however_busy_the_backend(faults: FaultServer) -> None:
-    faults.script = _head_then(_chunked([b"tick "] * 40, 0.1))  # never idle, 4 s in all
+def test_the_stream_ends_a_second_before_the_functions_deadline_however_busy_the_backend(
+    stream_faults: FaultServer,
+) -> None:
+    stream_faults.script = _head_then(_chunked([b"tick "] * 40, 0.1))  # never idle, 4 s in all
 
     started = time.monotonic()
-    streamed = stream(event(), timeout_ms=2500)
+    streamed = stream(proxy_event(), timeout_ms=2500)
     elapsed = time.monotonic() - started
 
     assert isinstance(streamed.failure, BackendTimeout)
@@ -253,15 +190,15 @@ def test_the_stream_ends_a_second_before_the_functions_deadline_however_busy_the
     assert streamed.body.startswith(b"tick tick ")
 
 
-def test_the_prelude_goes_out_with_the_head_and_each_chunk_as_it_is_read(faults: FaultServer) -> None:
+def test_the_prelude_goes_out_with_the_head_and_each_chunk_as_it_is_read(stream_faults: FaultServer) -> None:
     def late_body(connection: socket.socket) -> None:
         time.sleep(0.5)
         _chunked([b"one ", b"two ", b"three"], 0.3)(connection)
 
-    faults.script = _head_then(late_body)
+    stream_faults.script = _head_then(late_body)
     started = time.monotonic()
 
-    streamed = stream(event())
+    streamed = stream(proxy_event())
 
     assert streamed.prelude_at - started < 0.3, "the prelude waited for the body"
     arrivals = [at for at, _ in streamed.chunks]
@@ -271,12 +208,12 @@ def test_the_prelude_goes_out_with_the_head_and_each_chunk_as_it_is_read(faults:
 
 
 def test_each_stream_logs_one_proxied_line_and_metrics_with_bytes_and_time_to_first_byte(
-    backend: RecordingBackend, stream_logs: LogLines, capsys: pytest.CaptureFixture[str]
+    stream_backend: RecordingBackend, stream_logs: LogLines, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    backend.responder = lambda _: Reply(200, [("Content-Type", "application/octet-stream")], BINARY)
+    stream_backend.responder = lambda _: Reply(200, [("Content-Type", "application/octet-stream")], BINARY)
     capsys.readouterr()
 
-    stream(event())
+    stream(proxy_event())
 
     [line] = [record for record in stream_logs.records() if record["message"] == "proxied"]
     assert (line["method"], line["status"], line["streamed_bytes"]) == ("GET", 200, len(BINARY))
@@ -289,17 +226,19 @@ def test_each_stream_logs_one_proxied_line_and_metrics_with_bytes_and_time_to_fi
     assert {"TimeToFirstByte", "BackendLatency"} <= emf[0].keys()
 
 
-def test_a_complete_stream_keeps_the_connection_and_a_stream_left_early_closes_it(backend: RecordingBackend) -> None:
-    backend.responder = lambda _: Reply(200, [("Content-Type", "application/octet-stream")], BINARY * 8)
+def test_a_complete_stream_keeps_the_connection_and_a_stream_left_early_closes_it(
+    stream_backend: RecordingBackend,
+) -> None:
+    stream_backend.responder = lambda _: Reply(200, [("Content-Type", "application/octet-stream")], BINARY * 8)
 
-    stream(event())
-    stream(event())
-    assert backend.connections_opened == 1
+    stream(proxy_event())
+    stream(proxy_event())
+    assert stream_backend.connections_opened == 1
 
-    response = stream_handler.lambda_handler(event(), lambda_context("proxy", 300_000))
+    response = stream_handler.lambda_handler(proxy_event(), lambda_context("proxy", 300_000))
     chunks = response.chunks
     assert isinstance(chunks, Generator)
     next(chunks), next(chunks)
     chunks.close()  # as the runtime client does when the Runtime API stops reading
-    stream(event())
-    assert backend.connections_opened == 2
+    stream(proxy_event())
+    assert stream_backend.connections_opened == 2

@@ -25,23 +25,13 @@ from tests.support.faults import FaultServer
 from tests.support.memory import peak_rss_bytes
 from tests.support.runtime_api import FakeRuntimeApi
 from tests.support.streaming_backends import generated_bodies, generated_chunks, serving
+from tests.support.streaming_cases import ANSWERS, REQUEST_ID, proxy_event
 from tests.support.streaming_runtime import Emulator, emulator, runtime_process
+from tests.support.xray import xray_daemon
 
 PROXY = "proxy.stream_handler.lambda_handler"
-REQUEST_ID = "5d4fb2a0-9a3c-4d6e-8b7f-0123456789ab"
 # The emulator's limit on a whole streamed response, prelude included (its Function.ResponseSizeTooLarge message).
 EMULATOR_RESPONSE_LIMIT = 6_291_556
-
-
-def proxy_event(method: str = "GET", path: str = "/export") -> dict[str, object]:
-    return {
-        "httpMethod": method,
-        "path": path,
-        "headers": {"Accept": "*/*"},
-        "requestContext": {"requestId": REQUEST_ID, "identity": {"sourceIp": "203.0.113.9"}},
-        "body": None,
-        "isBase64Encoded": False,
-    }
 
 
 def split(raw: bytes) -> tuple[dict[str, object], bytes]:
@@ -73,44 +63,7 @@ def proxy_under_rie(tmp_path_factory: pytest.TempPathFactory, rie_backend: Recor
         yield running
 
 
-BINARY = bytes(range(256)) * 16
-
-
-@pytest.mark.parametrize(
-    ("method", "reply", "prelude", "body"),
-    [
-        pytest.param(
-            "GET",
-            Reply(200, [("Content-Type", "text/plain; charset=utf-8")], "ça marche ✓\n".encode()),
-            {"statusCode": 200, "headers": {"Content-Type": "text/plain; charset=utf-8"}},
-            "ça marche ✓\n".encode(),
-            id="text",
-        ),
-        pytest.param(
-            "GET",
-            Reply(200, [("Content-Type", "image/png")], BINARY),
-            {"statusCode": 200, "headers": {"Content-Type": "image/png"}},
-            BINARY,
-            id="binary",
-        ),
-        pytest.param("GET", Reply(200, [], b""), {"statusCode": 200, "headers": {}}, b"", id="empty"),
-        pytest.param("DELETE", Reply(204, [], b""), {"statusCode": 204, "headers": {}}, b"", id="204"),
-        pytest.param(
-            "HEAD",
-            Reply(200, [("Content-Type", "application/zip"), ("Content-Length", "5000")], b""),
-            {"statusCode": 200, "headers": {"Content-Type": "application/zip"}},
-            b"",
-            id="HEAD",
-        ),
-        pytest.param(
-            "GET",
-            Reply(200, [("Set-Cookie", "session=abc; Path=/; HttpOnly"), ("Set-Cookie", "theme=dark")], b"ok"),
-            {"statusCode": 200, "headers": {}, "cookies": ["session=abc; Path=/; HttpOnly", "theme=dark"]},
-            b"ok",
-            id="two cookies",
-        ),
-    ],
-)
+@pytest.mark.parametrize(("method", "reply", "prelude", "body"), ANSWERS)
 def test_under_the_emulator_the_caller_gets_prelude_delimiter_and_the_backends_bytes(
     proxy_under_rie: Emulator,
     rie_backend: RecordingBackend,
@@ -253,31 +206,25 @@ def test_xray_sees_a_stream_subsegment_lasting_to_the_last_byte_and_the_backend_
     api: FakeRuntimeApi, faults: FaultServer, tmp_path: Path
 ) -> None:
     faults.script = serving(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", _three_slow_chunks)
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as daemon:
-        daemon.bind(("127.0.0.1", 0))
-        daemon.settimeout(2)
-        with runtime_process(
+    with (
+        xray_daemon() as daemon,
+        runtime_process(
             api.address,
             PROXY,
             tmp_path / "log",
             BACKEND_URL=faults.url,
             INTEGRATION_MODE="STREAM",
-            AWS_XRAY_DAEMON_ADDRESS=f"127.0.0.1:{daemon.getsockname()[1]}",
-        ):
-            invocation = api.invoke(proxy_event()).wait()
-            packets = []
-            try:
-                while True:
-                    packets.append(daemon.recv(65536).decode())
-            except TimeoutError:
-                pass
+            AWS_XRAY_DAEMON_ADDRESS=daemon.address,
+        ),
+    ):
+        invocation = api.invoke(proxy_event()).wait()
+        documents = daemon.received()
 
     assert split(invocation.body)[1] == b"secret-one secret-two secret-three"
-    documents = [json.loads(packet.split("\n", 1)[1]) for packet in packets]
     spans = {document["name"]: document for document in documents}
     assert {"## stream", "## backend"} <= spans.keys(), sorted(spans)
     stream = spans["## stream"]
     assert stream["end_time"] - stream["start_time"] > 0.8, "the subsegment ended before the last byte"
     assert stream["trace_id"] == "1-5bef4de7-ad49b0e87f6ef6c87fc2e700"  # from the invocation's trace header
     assert spans["## backend"]["annotations"] == {"method": "GET", "status": 200}
-    assert "secret" not in "".join(packets)
+    assert "secret" not in "".join(daemon.packets)
