@@ -1,7 +1,7 @@
 """The proxy's streaming entry point (proxy.stream_handler) in process, against real backends on 127.0.0.1: the
 prelude and body bytes, failures before and after the prelude, the three deadlines, timing, logs and metrics.
 
-The same handler under AWS's emulator and through the runtime client is in test_stream_proxy_rie.py.
+The same handler under AWS's emulator and through the runtime client is in test_stream_proxy_runtime.py.
 """
 
 import itertools
@@ -9,56 +9,24 @@ import json
 import socket
 import time
 from collections.abc import Callable, Generator, Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 
 from local_gateway.lambda_runtime import lambda_context
 from proxy import stream_handler
-from proxy.errors import BackendInvalidResponse, BackendTimeout, ProxyError
-from proxy.stream_runtime import HTTP_INTEGRATION_RESPONSE, PRELUDE_DELIMITER
+from proxy.errors import BackendInvalidResponse, BackendTimeout
 from tests.conftest import ConfigureStream
 from tests.support.backend import RecordingBackend, Reply
 from tests.support.faults import FaultServer, read_request
 from tests.support.logs import LogLines, captured
-from tests.support.streaming_cases import ANSWERS, BINARY, REQUEST_ID, proxy_event
+from tests.support.streaming_cases import ANSWERS, BINARY, REQUEST_ID, proxy_event, stream
 
 
 @pytest.fixture
 def stream_logs() -> Iterator[LogLines]:
     with captured(stream_handler.logger) as lines:
         yield lines
-
-
-@dataclass
-class Streamed:
-    """What the runtime client would send: the prelude, then each body chunk with when it was produced."""
-
-    prelude: dict[str, Any]
-    prelude_at: float
-    chunks: list[tuple[float, bytes]] = field(default_factory=list)
-    failure: ProxyError | None = None
-
-    @property
-    def body(self) -> bytes:
-        return b"".join(chunk for _, chunk in self.chunks)
-
-
-def stream(request: dict[str, Any], timeout_ms: int = 300_000) -> Streamed:
-    response = stream_handler.lambda_handler(request, lambda_context("proxy", timeout_ms))
-    assert response.content_type == HTTP_INTEGRATION_RESPONSE
-    chunks = iter(response.chunks)
-    first = next(chunks)
-    metadata, delimiter, rest = first.partition(PRELUDE_DELIMITER)
-    assert (delimiter, rest) == (PRELUDE_DELIMITER, b""), "the prelude is a chunk of its own"
-    streamed = Streamed(json.loads(metadata), time.monotonic())
-    try:
-        for chunk in chunks:
-            streamed.chunks.append((time.monotonic(), chunk))
-    except ProxyError as error:
-        streamed.failure = error
-    return streamed
 
 
 @pytest.mark.parametrize(("method", "reply", "prelude", "body"), ANSWERS)
