@@ -3,7 +3,8 @@
 The demo VPC has no route to the internet, so nothing can be installed on the instance; this stdlib-only server
 is written to it by the instance's user data (template.yaml, kept identical by a test) and run by systemd.
 Endpoints: /anything[/...], /get /post /put /patch /delete, /headers, /status/<code>, /bytes/<n>[?seed=],
-/delay/<seconds> (at most 30), /cookies, /cookies/set?name=value, /redirect-to?url=...[&status_code=].
+/delay/<seconds> (at most 30), /drip?numbytes=&duration=&delay=&code=, /cookies, /cookies/set?name=value,
+/redirect-to?url=...[&status_code=].
 """
 
 from __future__ import annotations
@@ -45,6 +46,8 @@ class Handler(BaseHTTPRequestHandler):
         elif path.startswith("/delay/"):
             time.sleep(min(float(path.rsplit("/", 1)[1]), 30.0))
             self._json(200, self._echo(query, body))
+        elif path == "/drip":
+            self._drip(query)
         elif path == "/cookies":
             cookies = dict(
                 part.strip().split("=", 1) for part in self.headers.get("Cookie", "").split(";") if "=" in part
@@ -82,6 +85,30 @@ class Handler(BaseHTTPRequestHandler):
             "origin": self.client_address[0],
             "url": f"http://{host}{self.path}",
         }
+
+    def _drip(self, query: dict[str, str]) -> None:
+        """httpbin's /drip: numbytes asterisks spread over duration seconds, after delay seconds. httpbin stops at
+        10 MB; this goes to 200 MiB, what Lambda streams, and sends an undelayed drip in blocks."""
+        numbytes = min(int(query.get("numbytes", "10")), 200 * 1024 * 1024)
+        if numbytes <= 0:
+            self._send(400, [("Content-Type", "text/plain")], b"number of bytes must be positive")
+            return
+        time.sleep(min(max(float(query.get("delay", "0")), 0.0), 30.0))
+        pause = float(query.get("duration", "2")) / numbytes
+        self.send_response(int(query.get("code", "200")))
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(numbytes))
+        self.end_headers()
+        if self.command == "HEAD":
+            return
+        if pause > 0:
+            for _ in range(numbytes):
+                self.wfile.write(b"*")
+                time.sleep(pause)
+            return
+        block = b"*" * 65536
+        for start in range(0, numbytes, len(block)):
+            self.wfile.write(block[: numbytes - start])
 
     def _json(self, status: int, document: dict[str, Any]) -> None:
         self._send(status, [("Content-Type", "application/json")], json.dumps(document, indent=2).encode() + b"\n")

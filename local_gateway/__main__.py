@@ -24,7 +24,8 @@ sys.path[:0] = [str(PROJECT_ROOT / "proxy_fn"), str(PROJECT_ROOT / "authorizer_f
 
 from local_gateway.authorization import AuthorizerFunction
 from local_gateway.demo_backend import listen
-from local_gateway.lambda_runtime import invoker, lambda_context
+from local_gateway.integration import LambdaInvoker
+from local_gateway.lambda_runtime import invoker, lambda_context, stream_invoker
 from local_gateway.local_tokens import LocalTokenStore, mint_session_token
 from local_gateway.sam_template import GatewaySettings, load_gateway_settings, load_proxy_integration
 from local_gateway.server import LocalGateway, build_gateway, make_server
@@ -103,9 +104,9 @@ def parse_arguments(argv: Sequence[str] | None, defaults: dict[str, str]) -> arg
         "--mode",
         "MODE",
         defaults["IntegrationMode"],
-        "IntegrationMode: VTL (mapping templates) or PROXY (AWS_PROXY)",
-        type=_one_of("VTL", "PROXY"),
-        metavar="{VTL,PROXY}",
+        "IntegrationMode: VTL (mapping templates), PROXY (AWS_PROXY) or STREAM (AWS_PROXY, the answer streamed)",
+        type=_one_of("VTL", "PROXY", "STREAM"),
+        metavar="{VTL,PROXY,STREAM}",
     )
     option(
         "--auth-mode",
@@ -149,7 +150,8 @@ def _stage(value: str) -> str:
 def _one_of(*choices: str, note: str = "") -> Callable[[str], str]:
     def parse(value: str) -> str:
         if value.upper() not in choices:
-            raise argparse.ArgumentTypeError(f"expected {' or '.join(choices)}{note}, got {value!r}")
+            listed = f"{', '.join(choices[:-1])} or {choices[-1]}"
+            raise argparse.ArgumentTypeError(f"expected {listed}{note}, got {value!r}")
         return value.upper()
 
     return parse
@@ -223,18 +225,29 @@ def _configure_functions(backend_url: str, args: argparse.Namespace, defaults: d
 
 
 def _gateway(args: argparse.Namespace, settings: GatewaySettings) -> LocalGateway:
-    from proxy import handler as proxy_handler  # noqa: PLC0415 - reads BACKEND_URL at import, like a cold start
-
     cors_allow_origin = os.environ["CORS_ALLOW_ORIGIN"]
     deployed_as = {"IntegrationMode": args.mode, "CorsAllowOrigin": cors_allow_origin, "AuthMode": args.auth_mode}
+    api = load_proxy_integration(parameters=deployed_as)
     return build_gateway(
         load_gateway_settings(parameters=deployed_as),
-        load_proxy_integration(parameters=deployed_as),
-        invoker(proxy_handler.lambda_handler, "proxy"),
+        api,
+        _proxy_function(args.mode, api.timeout_ms),
         _token_authorizer(args.tokens_file, settings) if args.auth_mode == "TOKEN" else None,
         stage=args.stage,
         stage_prefix=args.stage_prefix,
     )
+
+
+def _proxy_function(mode: str, timeout_ms: int) -> LambdaInvoker:
+    """proxy_fn in process: its streaming entry point in STREAM mode (the integration's timeout is the function's)."""
+    # Imported here: each reads BACKEND_URL at import, like a cold start.
+    if mode == "STREAM":
+        from proxy import stream_handler  # noqa: PLC0415
+
+        return stream_invoker(stream_handler.lambda_handler, "proxy", timeout_ms)
+    from proxy import handler as proxy_handler  # noqa: PLC0415
+
+    return invoker(proxy_handler.lambda_handler, "proxy")
 
 
 def _token_authorizer(tokens_file: Path | None, settings: GatewaySettings) -> AuthorizerFunction:

@@ -1,6 +1,6 @@
 """Resolves a CloudFormation template's conditions for given parameters, to inspect what a deployment creates.
 
-Covers what template.yaml uses: Ref to parameters, Fn::Join, Fn::Equals, Fn::Not, Condition, Fn::If,
+Covers what template.yaml uses: Ref to parameters, Fn::Join, Fn::Equals, Fn::Not, Fn::Or, Condition, Fn::If,
 AWS::NoValue, and Fn::Sub strings that name only parameters; and in Rules, Fn::And and Fn::EachMemberEquals. Other
 intrinsics (Fn::GetAtt, a Fn::Sub naming a resource or pseudo parameter) are left as they are.
 """
@@ -92,6 +92,7 @@ _INTRINSICS: dict[str, Callable[[ResolvedTemplate, Any], Any]] = {
     "Fn::Equals": ResolvedTemplate._equals,
     "Fn::Not": lambda template, argument: not template.resolve(argument[0]),
     "Fn::And": lambda template, argument: all(template.resolve(condition) for condition in argument),
+    "Fn::Or": lambda template, argument: any(template.resolve(condition) for condition in argument),
     "Fn::EachMemberEquals": ResolvedTemplate._each_member_equals,
     "Fn::Join": ResolvedTemplate._join,
     "Fn::Sub": ResolvedTemplate._sub,

@@ -4,7 +4,8 @@ Mapping templates (type AWS): method request -> request template (chosen by the 
 body converted per binaryMediaTypes/contentHandling) -> Lambda -> the integration response's contentHandling
 applied to the Lambda's JSON answer -> response template (responseOverride) -> method response.
 Lambda proxy (AWS_PROXY): method request -> REST proxy event -> Lambda -> its statusCode, headers and body, the
-body decoded from base64 when the client's first Accept type is a binary media type.
+body decoded from base64 when the client's first Accept type is a binary media type. With responseTransferMode
+STREAM the same event goes to a streaming function, and its answer to the client as it comes (streaming.py).
 
 Sources: https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-payload-encodings-workflow.html
 (the conversion tables) and ../shared/API-GATEWAY-NOTES.md for the facts behind each step.
@@ -24,11 +25,13 @@ from typing import Any, Protocol
 from local_gateway.gateway_responses import GatewayResponses, MethodResponse
 from local_gateway.sam_template import (
     AWS_PROXY,
+    STREAM,
     IntegrationResponse,
     MockIntegration,
     ProxyIntegration,
     load_gateway_settings,
 )
+from local_gateway.streaming import FunctionStream, read_stream
 from local_gateway.vtl import Input, render
 
 __all__ = [
@@ -227,9 +230,8 @@ class RestApiIntegration:
             if request.method == "OPTIONS" and self._api.preflight is not None:
                 return _as_method_response(self._mock(self._api.preflight, request, context), REMAPPED_RESPONSE_HEADERS)
             if self._api.type == AWS_PROXY:
-                return _as_method_response(
-                    self._lambda_proxy(request, context, authorizer), REMAPPED_PROXY_RESPONSE_HEADERS
-                )
+                answer = self._lambda_stream if self._api.response_transfer_mode == STREAM else self._lambda_proxy
+                return _as_method_response(answer(request, context, authorizer), REMAPPED_PROXY_RESPONSE_HEADERS)
             return _as_method_response(self._mapping_templates(request, context, authorizer), REMAPPED_RESPONSE_HEADERS)
         except _ConfigurationError:
             return self._refuse("DEFAULT_5XX", request, context)
@@ -341,6 +343,27 @@ class RestApiIntegration:
         else:
             content = body.encode("utf-8")
         return MethodResponse(int(result.get("statusCode") or 200), headers, content, context.request_id)
+
+    def _lambda_stream(
+        self, request: MethodRequest, context: IntegrationContext, authorizer: dict[str, Any] | None
+    ) -> MethodResponse:
+        """The status and headers once the function's metadata prelude has arrived; the body streams after it."""
+        deadline = time.monotonic() + self._api.timeout_ms / 1000
+        event = self._proxy_event(request, context, authorizer)
+        if len(json.dumps(event).encode("utf-8")) > LAMBDA_PAYLOAD_LIMIT_BYTES:
+            return self._refuse("INTEGRATION_FAILURE", request, context)  # Lambda refused the invoke
+        stream: FunctionStream = self._invoke(event)
+        try:
+            prelude, body = read_stream(stream, deadline)
+        except TimeoutError:
+            stream.close()
+            return self._refuse("INTEGRATION_TIMEOUT", request, context)
+        except Exception:  # the function failed before its prelude, or sent none: as a failed AWS_PROXY invoke
+            stream.close()
+            return self._refuse("INTEGRATION_FAILURE", request, context)
+        headers = _merged_proxy_headers(prelude.get("headers") or {}, prelude.get("multiValueHeaders") or {})
+        headers += [("Set-Cookie", str(cookie)) for cookie in prelude.get("cookies") or []]
+        return MethodResponse(int(prelude.get("statusCode") or 200), headers, b"", context.request_id, stream=body)
 
     def _proxy_event(
         self, request: MethodRequest, context: IntegrationContext, authorizer: dict[str, Any] | None

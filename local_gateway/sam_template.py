@@ -13,6 +13,7 @@ from local_gateway.gateway_responses import GatewayResponse
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE_PATH = PROJECT_ROOT / "template.yaml"
 AWS_PROXY = "aws_proxy"
+STREAM = "STREAM"  # an integration's responseTransferMode that streams the answer
 _RESPONSE_PARAMETER = "method.response.header."
 
 
@@ -48,6 +49,7 @@ class ProxyIntegration:
     paths: list[str]
     preflight: MockIntegration | None = None
     timeout_ms: int = 29_000
+    response_transfer_mode: str = "BUFFERED"  # or STREAM: the answer goes to the client as the function streams it
 
 
 def load_template(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
@@ -77,6 +79,7 @@ def load_proxy_integration(path: Path = TEMPLATE_PATH, parameters: Mapping[str, 
             else None
         ),
         timeout_ms=int(integration.get("timeoutInMillis", 29_000)),
+        response_transfer_mode=integration.get("responseTransferMode", "BUFFERED").upper(),
     )
 
 

@@ -10,8 +10,10 @@ import socket
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
+from contextlib import closing
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TextIO
 from urllib.parse import parse_qsl
@@ -27,9 +29,12 @@ from local_gateway.integration import (
     RestApiIntegration,
 )
 from local_gateway.sam_template import GatewaySettings, ProxyIntegration
+from local_gateway.streaming import StreamFailed
 
 # API Gateway's REST API payload limit.
 MAX_REQUEST_BYTES = 10 * 1024 * 1024
+# Answers that never have a body (RFC 9110 6.4.1), so no chunked framing either.
+_NO_BODY_STATUSES = frozenset({204, 304})
 _CHUNK_SIZE_LINE_LIMIT = 1024
 # Set by API Gateway on the way in; a client's own values are replaced.
 _GATEWAY_SET_REQUEST_HEADERS = frozenset({"x-forwarded-proto", "x-forwarded-port"})
@@ -99,15 +104,18 @@ class LocalGateway:
         headers = [("Content-Type", "application/json"), ("x-amzn-ErrorType", "ForbiddenException")]
         return MethodResponse(403, headers, _UNKNOWN_STAGE_BODY, request_id)
 
-    def log_access(self, request: MethodRequest, path: str, response: MethodResponse, started: float) -> None:
-        """One JSON line with the fields of template.yaml's access log; `path` as the client sent it ($context.path)."""
+    def log_access(
+        self, request: MethodRequest, path: str, response: MethodResponse, started: float, streamed: int = 0
+    ) -> None:
+        """One JSON line with the fields of template.yaml's access log; `path` as the client sent it ($context.path).
+        `streamed`: the body bytes of a streamed answer."""
         line = {
             "requestId": response.request_id,
             "ip": request.source_ip,
             "httpMethod": request.method,
             "path": path,
             "status": response.status,
-            "responseLength": len(response.body),
+            "responseLength": len(response.body) + streamed,
             "responseLatency": round((time.monotonic() - started) * 1000, 1),
         }
         print(json.dumps(line), file=self._access_log, flush=True)
@@ -197,6 +205,11 @@ def _handler_for(gateway: LocalGateway) -> type[BaseHTTPRequestHandler]:
                 self.close_connection = True  # its body is not read
             else:
                 request, response = self._with_body(request, request_id)
+            if response.stream is not None:
+                self._write_stream(
+                    response, lambda streamed: gateway.log_access(request, client_path, response, started, streamed)
+                )
+                return
             # Logged before the answer goes out, so a client that has its answer also finds its log line.
             gateway.log_access(request, client_path, response, started)
             self._write(response)
@@ -250,6 +263,39 @@ def _handler_for(gateway: LocalGateway) -> type[BaseHTTPRequestHandler]:
                 self.rfile.readline(_CHUNK_SIZE_LINE_LIMIT)
 
         def _write(self, response: MethodResponse) -> None:
+            self._write_head(response)
+            self.send_header("Content-Length", str(len(response.body)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(response.body)
+
+        def _write_stream(self, response: MethodResponse, log_access: Callable[[int], None]) -> None:
+            """The head at once, then each chunk as the function sends it (HTTP/1.1 chunked). A stream that fails
+            ends without the last chunk: the client sees the answer cut off. Logged before the last chunk goes out."""
+            assert response.stream is not None
+            with closing(response.stream) as chunks:
+                self._write_head(response)
+                framed = self.command != "HEAD" and response.status not in _NO_BODY_STATUSES
+                if framed:
+                    self.send_header("Transfer-Encoding", "chunked")
+                self.end_headers()
+                self.wfile.flush()
+                streamed = 0
+                try:
+                    for chunk in chunks:
+                        streamed += len(chunk)
+                        if framed and chunk:
+                            self.wfile.write(b"%x\r\n%b\r\n" % (len(chunk), chunk))
+                            self.wfile.flush()
+                except (StreamFailed, OSError):  # the function's stream failed, or the client went away
+                    log_access(streamed)
+                    self.close_connection = True
+                    return
+                log_access(streamed)
+                if framed:
+                    self.wfile.write(b"0\r\n\r\n")
+
+        def _write_head(self, response: MethodResponse) -> None:
             self.send_response_only(response.status)
             self.send_header("Date", self.date_time_string())
             for name, value in response.headers:
@@ -257,10 +303,6 @@ def _handler_for(gateway: LocalGateway) -> type[BaseHTTPRequestHandler]:
                     continue
                 self.send_header(name, value.encode("utf-8").decode("latin-1"))
             self.send_header("x-amzn-RequestId", response.request_id)
-            self.send_header("Content-Length", str(len(response.body)))
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(response.body)
 
         do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _serve
 

@@ -13,12 +13,13 @@ os.environ.setdefault("BACKEND_URL", "http://127.0.0.1:9")
 from local_gateway.integration import LambdaInvoker
 from local_gateway.lambda_runtime import lambda_context
 from local_gateway.sam_template import ProxyIntegration, load_proxy_integration
-from proxy import handler
+from proxy import handler, stream_handler
 from proxy.backend import BackendClient
 from proxy.config import load_config
 from proxy.response import LAMBDA_RESPONSE_LIMIT_BYTES
 from tests.support.backend import RecordingBackend
 from tests.support.engines import BothEngines
+from tests.support.faults import FaultServer
 from tests.support.localstack_engine import template_deployment
 from tests.support.logs import LogLines, captured
 from tests.support.resolver import Resolver, control_resolution
@@ -119,3 +120,35 @@ def both_engines(api: ProxyIntegration, integration_mode: str, invoke: LambdaInv
 def proxy_logs() -> Iterator[LogLines]:
     with captured(handler.logger) as lines:
         yield lines
+
+
+ConfigureStream = Callable[..., None]
+
+
+@pytest.fixture
+def configure_stream(monkeypatch: pytest.MonkeyPatch) -> ConfigureStream:
+    """Points proxy.stream_handler at a backend, as if its container had cold-started with these settings."""
+
+    def configure(backend_url: str, **settings: str) -> None:
+        config = load_config(
+            {"BACKEND_URL": backend_url, "INTEGRATION_MODE": "STREAM", **{k.upper(): v for k, v in settings.items()}}
+        )
+        monkeypatch.setattr(stream_handler, "CONFIG", config)
+        monkeypatch.setattr(stream_handler, "BACKEND", BackendClient(config, LAMBDA_RESPONSE_LIMIT_BYTES))
+
+    return configure
+
+
+@pytest.fixture
+def stream_backend(backend: RecordingBackend, configure_stream: ConfigureStream) -> RecordingBackend:
+    """A well-behaved backend behind proxy.stream_handler."""
+    configure_stream(backend.url, backend_timeout_seconds="3")
+    return backend
+
+
+@pytest.fixture
+def stream_faults(configure_stream: ConfigureStream) -> Iterator[FaultServer]:
+    """A raw-socket backend behind proxy.stream_handler, with a 1 s BackendTimeoutSeconds."""
+    with FaultServer() as server:
+        configure_stream(server.url, backend_timeout_seconds="1")
+        yield server

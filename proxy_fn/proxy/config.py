@@ -44,6 +44,7 @@ class IntegrationMode(StrEnum):
 
     VTL = "VTL"  # mapping templates: the answer's body must be text, one value per header
     PROXY = "PROXY"  # AWS_PROXY: binary bodies and every Set-Cookie
+    STREAM = "STREAM"  # AWS_PROXY with response streaming (proxy.stream_handler)
 
 
 class ConfigError(ValueError):
@@ -146,7 +147,7 @@ def parse_integration_mode(value: str | None) -> IntegrationMode:
     try:
         return IntegrationMode(value.strip().upper())
     except ValueError:
-        raise ConfigError(f"INTEGRATION_MODE must be VTL or PROXY, got {value!r}") from None
+        raise ConfigError(f"INTEGRATION_MODE must be VTL, PROXY or STREAM, got {value!r}") from None
 
 
 def parse_withheld_credentials(environ: Mapping[str, str]) -> tuple[frozenset[str], frozenset[str]]:

@@ -31,14 +31,7 @@ def to_lambda_response(
     cannot return other bytes) refuses the latter. With CORS on, the configured origin is added unless the
     backend answered CORS itself.
     """
-    grouped: dict[str, tuple[str, list[str]]] = {}
-    for name, value in backend_response.headers:
-        if name.lower() not in _NOT_RETURNED:
-            grouped.setdefault(name.lower(), (name, []))[1].append(value)
-    if cors_allow_origin and "access-control-allow-origin" not in grouped:
-        grouped["access-control-allow-origin"] = ("Access-Control-Allow-Origin", [cors_allow_origin])
-        if cors_allow_origin != "*":
-            grouped.setdefault("vary", ("Vary", []))[1].append("Origin")
+    grouped = returned_headers(backend_response.headers, cors_allow_origin)
     headers: dict[str, str] = {}
     multi_value_headers: dict[str, list[str]] = {}
     for key, (name, values) in grouped.items():
@@ -71,6 +64,22 @@ def to_lambda_response(
             f"{LAMBDA_RESPONSE_LIMIT_BYTES:,} bytes a Lambda response can carry once encoded"
         )
     return response
+
+
+def returned_headers(
+    backend_headers: list[tuple[str, str]], cors_allow_origin: str | None
+) -> dict[str, tuple[str, list[str]]]:
+    """The backend's headers that go back to the client, by lower-case name: (name as first sent, every value), with
+    the configured CORS origin added unless the backend answered CORS itself."""
+    grouped: dict[str, tuple[str, list[str]]] = {}
+    for name, value in backend_headers:
+        if name.lower() not in _NOT_RETURNED:
+            grouped.setdefault(name.lower(), (name, []))[1].append(value)
+    if cors_allow_origin and "access-control-allow-origin" not in grouped:
+        grouped["access-control-allow-origin"] = ("Access-Control-Allow-Origin", [cors_allow_origin])
+        if cors_allow_origin != "*":
+            grouped.setdefault("vary", ("Vary", []))[1].append("Origin")
+    return grouped
 
 
 def set_cookie_values(response: LambdaResponse) -> list[str]:

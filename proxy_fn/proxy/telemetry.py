@@ -23,7 +23,7 @@ SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "private-api-proxy")
 NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "PrivateApiProxy")
 # Powertools Metrics adds a `service` dimension only when POWERTOOLS_SERVICE_NAME is set (template.yaml sets it).
 _SERVICE_DIMENSION = os.environ.get("POWERTOOLS_SERVICE_NAME")
-MILLISECONDS, COUNT = "Milliseconds", "Count"
+MILLISECONDS, COUNT, BYTES = "Milliseconds", "Count", "Bytes"
 # Writes through the handler's logger (same JSON, same correlation id).
 logger = Logger(service=SERVICE, child=True)
 
@@ -83,10 +83,30 @@ def metrics_per_invocation[Handler: Callable[..., Any]](handler: Handler) -> Han
             return handler(event, context)
         finally:
             _CURRENT.metrics = None
-            if collected.recorded and not is_metrics_disabled():
-                sys.stdout.write(collected.emf(time.time_ns() // 1_000_000) + "\n")
+            _write(collected)
 
     return measured  # type: ignore[return-value]  # same signature as the handler it wraps
+
+
+def metrics_per_stream[Stream: Callable[..., Iterator[bytes]]](stream: Stream) -> Stream:
+    """The same for a streamed answer: its metrics are collected while it streams and written when it ends, however
+    it ends. `stream(event, context)` yields the answer's chunks."""
+
+    @wraps(stream)
+    def measured(event: Any, context: Any) -> Iterator[bytes]:
+        collected = _CURRENT.metrics = InvocationMetrics()
+        try:
+            yield from stream(event, context)
+        finally:
+            _CURRENT.metrics = None
+            _write(collected)
+
+    return measured  # type: ignore[return-value]  # same signature as the stream it wraps
+
+
+def _write(collected: InvocationMetrics) -> None:
+    if collected.recorded and not is_metrics_disabled():
+        sys.stdout.write(collected.emf(time.time_ns() // 1_000_000) + "\n")
 
 
 def _record(name: str, unit: str, value: float) -> None:
@@ -119,6 +139,21 @@ def traced[Handler: Callable[..., Any]](handler: Handler) -> Handler:
     return wrapped
 
 
+def traced_stream[Stream: Callable[..., Iterator[bytes]]](stream: Stream) -> Stream:
+    """An X-Ray subsegment, `## stream`, around a streamed answer from its start to its last byte (a handler's own
+    subsegment would end when it returns the stream, before the first byte)."""
+    if TRACER is None:
+        return stream
+    tracer = TRACER
+
+    @wraps(stream)
+    def traced_chunks(event: Any, context: Any) -> Iterator[bytes]:
+        with tracer.provider.in_subsegment("## stream"):
+            yield from stream(event, context)
+
+    return traced_chunks  # type: ignore[return-value]  # same signature as the stream it wraps
+
+
 def _no_status(status: int) -> None:
     return None
 
@@ -137,6 +172,13 @@ def backend_call(method: str) -> Iterator[Callable[[int], None]]:
 def record_backend_answer(status: int, latency_ms: float) -> None:
     _record("BackendLatency", MILLISECONDS, latency_ms)
     _record(f"BackendStatus{status // 100}xx", COUNT, 1)
+
+
+def record_stream(streamed_bytes: int, first_byte_ms: float | None) -> None:
+    """A streamed answer's body size, and when its first byte (the prelude) went out."""
+    _record("StreamedBytes", BYTES, streamed_bytes)
+    if first_byte_ms is not None:
+        _record("TimeToFirstByte", MILLISECONDS, first_byte_ms)
 
 
 def record_failure(metric_name: str) -> None:

@@ -9,7 +9,8 @@ ran against real AWS (its `*.validation.json` date), described by what it assert
 covers is said in `unverified`; the first real deploy settles it (`STACK_NAME=<stack> make e2e`, once per
 IntegrationMode). The API Gateway quotes are from AWS's developer guide, whose archived source
 (awsdocs/amazon-api-gateway-developer-guide, doc_source/*.md, 2023) holds each of them word for word; the Lambda
-quote is from the Lambda API reference.
+quote is from the Lambda API reference. Response streaming (STREAM, November 2025) postdates that archive: its quotes
+are from the live guides' pages, as their markdown editions (the page's URL ending in .md) give them.
 """
 
 from collections.abc import Mapping
@@ -17,7 +18,9 @@ from dataclasses import dataclass
 
 VTL = "VTL"
 PROXY = "PROXY"
+STREAM = "STREAM"
 BOTH = (VTL, PROXY)
+MODES = (VTL, PROXY, STREAM)
 
 _GUIDE = "https://docs.aws.amazon.com/apigateway/latest/developerguide/"
 _LOCALSTACK_TESTS = "tests/aws/services/apigateway/"
@@ -140,6 +143,9 @@ _LAMBDA_ERRORS = "handle-errors-in-lambda-integration.html"
 _QUOTAS = "limits.html"
 _GATEWAY_RESPONSE_TYPES = "supported-gateway-response-types.html"
 _KNOWN_ISSUES = "api-gateway-known-issues.html"
+_STREAMING = "response-transfer-mode.html"
+_STREAMING_LAMBDA = "response-transfer-mode-lambda.html"
+_LAMBDA_STREAMING = "https://docs.aws.amazon.com/lambda/latest/dg/configuration-response-streaming.html"
 _TO_TEXT_TEMPLATE = (
     "When converting a binary payload to a text string, API Gateway always applies a Base64 encoding on the binary "
     "data. You can define a mapping template for such a payload, but can only access the Base64-encoded string in "
@@ -677,6 +683,128 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
         'with `x-amzn-ErrorType: AuthorizerConfigurationException` and `{"message": null}`; the local gateway '
         "answers that, uncached. If AWS cached the failure, one unreadable second would lock a token out for the "
         "TTL either way, and a Deny would say less about why.",
+    ),
+    Assumption(
+        "A35",
+        "Streaming invokes need only lambda:InvokeFunction",
+        "API Gateway invokes the function with InvokeWithResponseStream under the same resource permission as a "
+        "buffered invoke (`lambda:InvokeFunction` for apigateway.amazonaws.com, scoped to this API).",
+        (STREAM,),
+        docs=(
+            AwsDoc(
+                "This operation requires permission for the lambda:InvokeFunction action.",
+                "https://docs.aws.amazon.com/lambda/latest/api/API_InvokeWithResponseStream.html",
+            ),
+        ),
+        note="Some deployment tools grant API Gateway `lambda:InvokeWithResponseStream` too (anomalyco/sst#6565); "
+        "IAM's list of Lambda actions is not quoted here. A missing permission would answer every request 500.",
+    ),
+    Assumption(
+        "A36",
+        "The prelude sets status, headers, cookies; bytes stay raw",
+        "The client gets the prelude's `statusCode`, its `headers`, one `Set-Cookie` per entry of `cookies`, and the "
+        "body bytes after the eight NUL bytes unchanged, whatever binaryMediaTypes and the client's Accept say.",
+        (STREAM,),
+        docs=(
+            _doc(
+                _STREAMING_LAMBDA,
+                "In a Lambda proxy integration for response streaming, API Gateway begins the payload stream after it "
+                "receives the valid metadata and delimiter from Lambda.",
+            ),
+            _doc(_STREAMING, "Receive a binary payload without configuring the binary media types."),
+        ),
+        unverified="That each `cookies` entry becomes its own Set-Cookie header, and which prelude headers API "
+        "Gateway renames or drops (the local gateway treats them as AWS_PROXY's, A32).",
+    ),
+    Assumption(
+        "A37",
+        "Headers reach the client before the body is complete",
+        "With a streaming integration the client gets the status and headers, then each part of the body, as the "
+        "function sends them: the first byte does not wait for the last.",
+        (STREAM,),
+        docs=(
+            _doc(
+                _STREAMING,
+                "However, if you set your integration's response transfer mode to STREAM, API Gateway doesn't wait "
+                "for a response to be completely computed before sending it to the client.",
+            ),
+        ),
+    ),
+    Assumption(
+        "A38",
+        "Answers past 10 MB stream whole, slower after the first MBs",
+        "An answer larger than Lambda's 6 MB and API Gateway's 10 MB reaches the client whole (up to Lambda's "
+        "200 MB); past the first megabytes it arrives at a capped rate.",
+        (STREAM,),
+        docs=(
+            _doc(_STREAMING, "Exceed API Gateway's 10 MB response payload limit."),
+            AwsDoc(
+                "Additionally, response streaming functions can return payloads up to 200 MB, compared to the 6 MB "
+                "maximum for buffered responses.",
+                _LAMBDA_STREAMING,
+            ),
+            AwsDoc(
+                "The streaming rate for the first 6 MB of your function’s response is uncapped. For responses "  # noqa: RUF001 - AWS's apostrophe, as written
+                "larger than 6 MB, the remainder of the response is subject to a bandwidth cap.",
+                _LAMBDA_STREAMING,
+            ),
+        ),
+        unverified="API Gateway's own cap: its guide's Chinese edition says the first 10 MB of each streamed "
+        "response are unrestricted and the rest limited to 2 MB/s (the English sentence is not quoted here); Lambda's "
+        "guide gives about 2 MBps after 6 MB. The e2e test records the rate it sees after 10 MB.",
+    ),
+    Assumption(
+        "A39",
+        "A stream that fails midway reaches the client cut off",
+        "When the function ends its stream with the Runtime API's error trailers, the client keeps the bytes already "
+        "sent and sees an incomplete response: HTTP/1.1 without its last chunk, or a reset HTTP/2 stream; never a "
+        "complete-looking answer.",
+        (STREAM,),
+        unverified="What API Gateway sends after an error trailer is not documented. aws-lambda-rie returns the "
+        "bytes sent before it with status 200 and drops the trailers; the local gateway ends the chunked body "
+        "without its last chunk.",
+    ),
+    Assumption(
+        "A40",
+        "Authorizers and usage plans apply to streamed routes",
+        "A streaming integration changes nothing before the function: the TOKEN authorizer (401/403), API keys and "
+        "usage plans, resource policies and throttling apply to the request as in the buffered modes.",
+        (STREAM,),
+        unverified="No AWS page says so for response streaming; AWS's announcement post (compute blog, "
+        "2025-11-19) calls it compatible with API Gateway's security features, without a list.",
+    ),
+    Assumption(
+        "A41",
+        "Streaming works on this REGIONAL API, idle-limited",
+        "Response streaming works on the template's REGIONAL endpoint (and private ones), whose idle timeout (5 "
+        "minutes) is far above the proxy's idle limit between two reads (BackendTimeoutSeconds, at most 28 s).",
+        (STREAM,),
+        docs=(
+            _doc(_STREAMING, "Response streaming works for all REST API endpoint types."),
+            _doc(
+                _STREAMING,
+                "Your streams are subject to idle timeouts. For Regional or private endpoints, the timeout is 5 "
+                "minutes. For edge-optimized endpoints, the timeout is 30 seconds.",
+            ),
+        ),
+        note="Edge-optimized endpoints' 30 s is above the proxy's 28 s too, so the proxy's own limit ends a silent "
+        "backend first on every endpoint type.",
+    ),
+    Assumption(
+        "A42",
+        "A streaming integration waits up to 15 minutes",
+        "The integration's timeoutInMillis accepts StreamTimeoutSeconds' values up to 900000, and API Gateway keeps "
+        "streaming until then (the function's timeout is the same, and the proxy stops a second before).",
+        (STREAM,),
+        docs=(
+            _doc(
+                "response-streaming-http.html",
+                "When you use response streaming, you can configure the integration timeout up to 15 minutes.",
+            ),
+            _doc(_STREAMING, "You can stream your response for up to 15 minutes."),
+        ),
+        note="The first sentence is on the page for HTTP proxy integrations; the Lambda page gives no limit of its "
+        "own.",
     ),
 )
 

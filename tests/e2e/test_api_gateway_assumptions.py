@@ -17,8 +17,9 @@ from urllib.parse import parse_qsl, quote, urlsplit
 
 import pytest
 import urllib3
+from urllib3.exceptions import ProtocolError
 
-from tests.e2e.assumptions import PROXY, VTL
+from tests.e2e.assumptions import PROXY, STREAM, VTL
 from tests.e2e.conftest import E2E, HTTP, Call, Caller, Stack, only_in
 
 pytestmark = E2E
@@ -537,3 +538,138 @@ def test_api_gateway_waits_longer_than_backend_timeout_seconds(
     record_property("observed", f"answered after {waited:.1f} s for a {delay:g} s backend")
     assert response.status == 200
     assert waited >= delay
+
+
+# ---- Response streaming (IntegrationMode=STREAM) ----
+
+MB = 1024 * 1024
+
+
+@assumption("A35")
+def test_stream_api_gateway_may_invoke_the_function_with_a_stream(call: Call, stack_mode: str) -> None:
+    only_in(STREAM, stack_mode)
+    response = call("GET", "/anything/streamed")
+
+    assert response.status == 200, response.data[:300]
+    assert _echo(response)["method"] == "GET"
+
+
+@assumption("A36")
+def test_stream_the_prelude_gives_status_headers_each_cookie_and_the_raw_bytes(call: Call, stack_mode: str) -> None:
+    only_in(STREAM, stack_mode)
+    cookies = call("GET", "/cookies/set?first=1&second=2")
+    data = call("GET", "/bytes/1024?seed=5", headers={"Accept": "text/plain"})
+
+    assert cookies.status == 302
+    assert sorted(cookie.split(";")[0] for cookie in cookies.headers.getlist("Set-Cookie")) == ["first=1", "second=2"]
+    assert data.headers["Content-Type"] == "application/octet-stream"
+    assert data.data == _seeded_bytes(5, 1024)
+
+
+@assumption("A37")
+def test_stream_headers_arrive_before_the_body_is_complete(
+    call: Call, stack_mode: str, record_property: RecordProperty
+) -> None:
+    only_in(STREAM, stack_mode)
+    started = time.monotonic()
+    response = call("GET", "/drip?numbytes=4&duration=6&delay=0", preload_content=False)
+    head = time.monotonic() - started
+    body = response.read()
+    last = time.monotonic() - started
+
+    record_property("observed", f"headers after {head:.1f} s, last byte after {last:.1f} s")
+    assert body == b"****"
+    assert head < last - 3
+
+
+@assumption("A38")
+def test_stream_an_answer_past_10_mb_arrives_whole(
+    call: Call, stack_mode: str, record_property: RecordProperty
+) -> None:
+    only_in(STREAM, stack_mode)
+    size = 24 * MB
+    response = call("GET", f"/drip?numbytes={size}&duration=0&delay=0", preload_content=False)
+    received, past_ten = 0, 0.0
+    for chunk in response.stream(MB):
+        received += len(chunk)
+        if not past_ten and received >= 10 * MB:
+            past_ten = time.monotonic()
+    seconds = time.monotonic() - past_ten
+    if received == 10 * MB:
+        pytest.skip("the backend stops a drip at 10 MB (httpbin does; the demo backend goes to 200 MiB)")
+
+    record_property("observed", f"{received:,} bytes; {(received - 10 * MB) / seconds / 1e6:.1f} MB/s after 10 MB")
+    assert received == size
+
+
+@assumption("A39")
+def test_stream_a_stream_that_fails_midway_reaches_the_client_cut_off(
+    call: Call, stack: Stack, stack_mode: str, record_property: RecordProperty
+) -> None:
+    only_in(STREAM, stack_mode)
+    idle = float(stack.parameters.get("BackendTimeoutSeconds", "20"))
+    # Two bytes: the second comes after more than the proxy's idle limit, which ends the stream with an error.
+    response = call("GET", f"/drip?numbytes=2&duration={idle * 2 + 10:g}&delay=0", preload_content=False)
+    received: list[bytes] = []
+    with pytest.raises(ProtocolError) as cut:
+        received.extend(response.stream(1))
+
+    record_property("observed", f"{len(b''.join(received))} byte(s), then {type(cut.value).__name__}: {cut.value}")
+    assert response.status == 200
+    assert b"".join(received) == b"*"
+
+
+@assumption("A40")
+def test_stream_the_gates_still_refuse_before_the_function(stack: Stack, api_url: str, caller: Caller) -> None:
+    only_in(STREAM, stack.mode)
+    if stack.auth_mode != "TOKEN" and "ApiKeyId" not in stack.outputs:
+        pytest.skip("this stack has no gate to check (AuthMode NONE and no API key)")
+    if stack.auth_mode == "TOKEN":
+        key = {name: value for name, value in caller.headers.items() if name == "x-api-key"}
+        assert HTTP.request("GET", f"{api_url}/anything", headers=key).status == 401
+        assert (
+            HTTP.request("GET", f"{api_url}/anything", headers={**key, "Authorization": "Bearer wrong"}).status == 403
+        )
+    if "ApiKeyId" in stack.outputs:
+        without_key = {name: value for name, value in caller.headers.items() if name != "x-api-key"}
+        assert HTTP.request("GET", f"{api_url}/anything", headers=without_key).status == 403
+
+
+@assumption("A41")
+def test_stream_a_pause_under_the_proxys_idle_limit_completes_on_this_endpoint(
+    call: Call, stack: Stack, record_property: RecordProperty
+) -> None:
+    only_in(STREAM, stack.mode)
+    import boto3
+
+    endpoint = boto3.client("apigateway").get_rest_api(restApiId=stack.outputs["ApiId"])["endpointConfiguration"]
+    pause = float(stack.parameters.get("BackendTimeoutSeconds", "20")) - 5
+    started = time.monotonic()
+    response = call("GET", f"/drip?numbytes=2&duration={pause * 2:g}&delay=0")
+
+    record_property(
+        "observed", f"{endpoint['types']} endpoint; {time.monotonic() - started:.1f} s, one {pause:g} s pause"
+    )
+    assert (response.status, response.data) == (200, b"**")
+
+
+@assumption("A42")
+def test_stream_the_integration_and_function_keep_the_streams_time_limit(stack: Stack) -> None:
+    only_in(STREAM, stack.mode)
+    import boto3
+
+    gateway, seconds = boto3.client("apigateway"), int(stack.parameters.get("StreamTimeoutSeconds", "300"))
+    resources = gateway.get_resources(restApiId=stack.outputs["ApiId"])["items"]
+    integrations = [
+        gateway.get_integration(restApiId=stack.outputs["ApiId"], resourceId=resource["id"], httpMethod="ANY")
+        for resource in resources
+        if "ANY" in resource.get("resourceMethods", {})
+    ]
+    function = boto3.client("lambda").get_function_configuration(FunctionName=stack.outputs["ProxyFunctionName"])
+
+    assert len(integrations) == 2  # / and /{proxy+}
+    for integration in integrations:
+        assert integration["responseTransferMode"] == "STREAM"
+        assert integration["timeoutInMillis"] == seconds * 1000
+        assert integration["uri"].endswith("/response-streaming-invocations")
+    assert function["Timeout"] == seconds

@@ -5,11 +5,14 @@ import os
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
+from samcli.lib.package.utils import make_zip_with_lambda_permissions
 
-from tests.support.backend import RecordingBackend
+from tests.support.backend import RecordingBackend, Reply
+from tests.support.runtime_api import FakeRuntimeApi
 from tests.support.sample_requests import event_path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -125,3 +128,50 @@ def test_each_package_ships_its_pinned_dependencies_and_nothing_the_runtime_has(
 
     assert dependencies <= shipped
     assert not any(name.startswith(("boto3", "botocore", "pytest", "moto")) for name in shipped)
+
+
+@pytest.mark.build
+def test_the_package_ships_stream_wrapper_executable_and_sams_zip_keeps_it_executable(
+    built_function: Path, tmp_path: Path
+) -> None:
+    zipped = make_zip_with_lambda_permissions(str(tmp_path / "ProxyFunction"), str(built_function))
+    with zipfile.ZipFile(zipped) as archive:
+        zipped_mode = archive.getinfo("stream-wrapper").external_attr >> 16
+
+    assert (built_function / "stream-wrapper").stat().st_mode & 0o111 == 0o111
+    assert zipped_mode & 0o111 == 0o111, oct(zipped_mode)
+
+
+@pytest.mark.build
+def test_the_built_function_streams_with_only_its_packaged_dependencies(
+    built_function: Path, backend: RecordingBackend, tmp_path: Path
+) -> None:
+    """stream-wrapper from the build, the base interpreter without site-packages (-S): only the stdlib and the
+    package, as on Lambda."""
+    backend.responder = lambda _: Reply(200, [("Content-Type", "text/plain"), ("Set-Cookie", "a=1")], b"streamed")
+    environment = {
+        "PATH": "/usr/bin:/bin",
+        "LAMBDA_TASK_ROOT": str(built_function),
+        "_HANDLER": "proxy.stream_handler.lambda_handler",
+        "BACKEND_URL": backend.url,
+        "INTEGRATION_MODE": "STREAM",
+        "POWERTOOLS_METRICS_DISABLED": "true",
+    }
+    with FakeRuntimeApi() as api, (tmp_path / "runtime.log").open("wb") as log:
+        process = subprocess.Popen(
+            [str(built_function / "stream-wrapper"), str(BASE_PYTHON), "-S", "/var/runtime/bootstrap.py"],
+            cwd=built_function,
+            env={**environment, "AWS_LAMBDA_RUNTIME_API": api.address},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            invocation = api.invoke(json.loads(event_path("get-with-query").read_text())).wait(60)
+        finally:
+            process.kill()
+            process.wait(timeout=10)
+
+    assert invocation.body == b'{"statusCode":200,"headers":{"Content-Type":"text/plain"},"cookies":["a=1"]}' + (
+        b"\0" * 8 + b"streamed"
+    ), (tmp_path / "runtime.log").read_text()
+    assert backend.last.method == "GET"

@@ -103,6 +103,22 @@ def test_delay_waits_before_answering(backend_url: str) -> None:
     assert 1.0 <= time.monotonic() - started < 5
 
 
+def test_drip_spreads_its_bytes_over_the_duration(backend_url: str) -> None:
+    started = time.monotonic()
+    response = HTTP.request("GET", f"{backend_url}/drip?numbytes=4&duration=1.2&delay=0", preload_content=False)
+    arrivals = [time.monotonic() - started for _ in response.stream(1)]
+
+    assert (response.status, response.headers["Content-Length"]) == (200, "4")
+    assert len(arrivals) == 4
+    assert arrivals[-1] - arrivals[0] > 0.6, "the bytes came at once"
+
+
+def test_an_undelayed_drip_is_asterisks(backend_url: str) -> None:
+    response = HTTP.request("GET", f"{backend_url}/drip?numbytes=20000&duration=0&delay=0&code=203")
+
+    assert (response.status, response.data) == (203, b"*" * 20000)
+
+
 DEMO_TEMPLATE = PROJECT_ROOT / "demo" / "template.yaml"
 
 

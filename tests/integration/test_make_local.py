@@ -233,7 +233,7 @@ def test_instances_keep_their_own_ports_backends_and_tokens(tmp_path: Path) -> N
         ({"BACKEND_URL": "localhost:8000"}, "BACKEND_URL must start with http:// or https://"),
         ({"BACKEND_TIMEOUT_SECONDS": "99"}, "BACKEND_TIMEOUT_SECONDS must be above 0 and at most 28"),
         ({"PORT": "80a"}, "--port (PORT): expected a port number from 1 to 65535, got '80a'"),
-        ({"MODE": "rest"}, "--mode (MODE): expected VTL or PROXY, got 'rest'"),
+        ({"MODE": "rest"}, "--mode (MODE): expected VTL, PROXY or STREAM, got 'rest'"),
     ],
 )
 def test_a_bad_setting_is_one_line_naming_it(settings: dict[str, str], named: str) -> None:
@@ -261,7 +261,7 @@ def test_help_names_both_ways_to_run_it_and_every_options_variable_and_default(
         ("--stage STAGE", "STAGE", "v1"),
         ("--backend-url BACKEND_URL", "BACKEND_URL", "none"),
         ("--demo-port DEMO_PORT", "DEMO_PORT", "8080"),
-        ("--mode {VTL,PROXY}", "MODE", "VTL"),
+        ("--mode {VTL,PROXY,STREAM}", "MODE", "VTL"),
         ("--auth-mode {NONE,TOKEN}", "AUTH_MODE", "TOKEN"),
         ("--tokens-file TOKENS_FILE", "LOCAL_TOKENS_FILE", "none"),
     ]:

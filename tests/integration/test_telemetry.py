@@ -2,7 +2,6 @@
 
 import json
 import os
-import socket
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +11,7 @@ from local_gateway.integration import MethodRequest, RestApiIntegration
 from tests.conftest import ConfigureProxy
 from tests.support.backend import RecordingBackend, Reply
 from tests.support.processes import fresh_interpreter
+from tests.support.xray import xray_daemon
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -85,14 +85,11 @@ print(json.dumps(handler.lambda_handler(event, lambda_context("traced"))["status
 
 def test_the_backend_call_is_an_xray_subsegment_without_bodies(backend: RecordingBackend) -> None:
     backend.responder = lambda _: Reply(201, [("Content-Type", "text/plain")], b"secret-answer")
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as daemon:
-        daemon.bind(("127.0.0.1", 0))
-        daemon.settimeout(2)
-        address = f"127.0.0.1:{daemon.getsockname()[1]}"
+    with xray_daemon() as daemon:
         environment = {
             **{name: value for name, value in os.environ.items() if not name.startswith(("BACKEND_", "POWERTOOLS_"))},
             "BACKEND_URL": backend.url,
-            "AWS_XRAY_DAEMON_ADDRESS": address,
+            "AWS_XRAY_DAEMON_ADDRESS": daemon.address,
             "LAMBDA_TASK_ROOT": str(PROJECT_ROOT / "proxy_fn"),
             "AWS_LAMBDA_FUNCTION_NAME": "traced",
             "_X_AMZN_TRACE_ID": "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1",
@@ -100,16 +97,10 @@ def test_the_backend_call_is_an_xray_subsegment_without_bodies(backend: Recordin
         }
         result = fresh_interpreter(INVOKE_WITH_XRAY, env=environment)
         assert result.returncode == 0, result.stderr
-        packets = []
-        try:
-            while True:
-                packets.append(daemon.recv(65536).decode())
-        except TimeoutError:
-            pass
+        documents = daemon.received()
 
-    documents = [json.loads(packet.split("\n", 1)[1]) for packet in packets]
     subsegments = [sub for doc in documents for sub in [doc, *doc.get("subsegments", [])]]
     backend_spans = [sub for sub in subsegments if sub.get("name") == "## backend"]
     assert len(backend_spans) == 1
     assert backend_spans[0]["annotations"] == {"method": "POST", "status": 201}
-    assert "secret" not in "".join(packets)
+    assert "secret" not in "".join(daemon.packets)

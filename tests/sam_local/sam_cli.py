@@ -112,6 +112,24 @@ def missing_prerequisite(architectures: Sequence[str]) -> str | None:
     return None
 
 
+def image_starts_wrappers(image: str) -> bool:
+    """Whether the image's runtime bootstrap execs AWS_LAMBDA_EXEC_WRAPPER with the interpreter and its bootstrap, as
+    the python3.13 runtime's does (IntegrationMode=STREAM relies on it)."""
+    started = _docker(
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "--env",
+        "AWS_LAMBDA_EXEC_WRAPPER=/usr/bin/echo",
+        "--entrypoint",
+        "/var/runtime/bootstrap",
+        image,
+        timeout=60,
+    )
+    return started.returncode == 0 and started.stdout.strip().endswith("/var/runtime/bootstrap.py")
+
+
 def bridge_gateway() -> str:
     """This machine's address on Docker's default bridge: what host-gateway, so host.docker.internal, reaches.
 

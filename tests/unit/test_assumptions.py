@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.e2e import test_api_gateway_assumptions
-from tests.e2e.assumptions import ASSUMPTIONS, BOTH, Assumption, linked_tests, markdown_table
+from tests.e2e.assumptions import ASSUMPTIONS, MODES, Assumption, linked_tests, markdown_table
 from tests.e2e.conftest import Outcome, assumption_outcomes, assumption_table
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -40,7 +40,7 @@ def test_every_test_in_the_assumption_module_is_linked_to_an_assumption() -> Non
 @pytest.mark.parametrize("assumption", ASSUMPTIONS, ids=lambda assumption: assumption.id)
 def test_each_assumption_says_what_backs_it(assumption: Assumption) -> None:
     assert assumption.modes
-    assert set(assumption.modes) <= set(BOTH)
+    assert set(assumption.modes) <= set(MODES)
     assert len(assumption.short) <= 60, "the printed table keeps one line per assumption"
     if not (assumption.docs or assumption.localstack):
         assert assumption.unverified, "with no evidence, say what is not verified"

@@ -58,7 +58,10 @@ def test_the_host_header_names_the_backend(target: BackendTarget, host_header: s
             {"BACKEND_URL": "http://a", "BACKEND_CA_BUNDLE": "/no/such.pem"},
             "BACKEND_CA_BUNDLE names no readable file",
         ),
-        ({"BACKEND_URL": "http://a", "INTEGRATION_MODE": "HTTP_PROXY"}, "INTEGRATION_MODE must be VTL or PROXY"),
+        (
+            {"BACKEND_URL": "http://a", "INTEGRATION_MODE": "HTTP_PROXY"},
+            "INTEGRATION_MODE must be VTL, PROXY or STREAM",
+        ),
     ],
 )
 def test_bad_settings_fail_with_a_message_naming_the_variable(environ: dict[str, str], message: str) -> None:
@@ -71,7 +74,13 @@ def test_the_default_timeout_is_well_inside_api_gateways_29_seconds() -> None:
 
 
 @pytest.mark.parametrize(
-    ("value", "mode"), [(None, IntegrationMode.VTL), ("VTL", IntegrationMode.VTL), ("proxy", IntegrationMode.PROXY)]
+    ("value", "mode"),
+    [
+        (None, IntegrationMode.VTL),
+        ("VTL", IntegrationMode.VTL),
+        ("proxy", IntegrationMode.PROXY),
+        ("STREAM", IntegrationMode.STREAM),
+    ],
 )
 def test_the_integration_mode_defaults_to_mapping_templates(value: str | None, mode: IntegrationMode) -> None:
     environ = {"BACKEND_URL": "http://a"} | ({"INTEGRATION_MODE": value} if value else {})
