@@ -1,13 +1,16 @@
-"""Cold starts, as Lambda runs them: fresh interpreters (bench/fresh.py) whose init runs at a full CPU and whose first
-invocation runs at the CPU share of a memory size.
+"""Cold starts, as Lambda runs them: fresh interpreters (bench/fresh.py) that import the function from its deployment
+package (bench.packages) at a full CPU, then run the first invocation at the CPU share of a memory size.
 
 Each round starts the four programs in turn (urllib3, proxy, boto3, authorizer), so a noisy moment can hit any of
-them; the init ratios are taken within the run. An init does not depend on the memory size (it is never throttled),
-so every round of every memory size counts towards the init figures, and the five memory sizes give the ratio's
-spread. Wall times are spawn to exit as the parent sees them, split by the child's own clock readings.
+them; the init ratios are taken round by round. An init does not depend on the memory size (it is never throttled),
+so every round of every memory size counts towards the init figures, and the memory sizes give the ratio's spread.
+A few more rounds, unconstrained, import the same packages with their bytecode already compiled: what shipping
+bytecode in the package would save. Wall times are spawn to exit as the parent sees them, split by the child's own
+clock readings.
 """
 
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -18,9 +21,13 @@ from typing import Any
 
 from bench.cpu_share import CpuShare, Measured, quota, run
 from bench.fixtures import PROJECT_ROOT, proxy_environment
+from bench.packages import Packages
 from bench.services import Backend, SsmStandIn
 
-PYTHON = sys.executable
+# The interpreter itself, without the project's virtual environment: only the package is importable. -I: no
+# environment variables, user site or script directory on sys.path; -S: no site-packages at all.
+BASE_PYTHON = getattr(sys, "_base_executable", sys.executable)
+ISOLATED = ["-I", "-S"]
 FRESH = PROJECT_ROOT / "bench" / "fresh.py"
 PROGRAMS = ("urllib3", "proxy", "boto3", "authorizer")
 LABELS = {
@@ -29,13 +36,14 @@ LABELS = {
     "boto3": "import boto3 + SSM client; first: GetParameter",
     "authorizer": "authorizer: import the handler module; first: a token (one SSM read)",
 }
+Runs = dict[str, list["ColdStart"]]  # program -> its cold starts, in round order
 
 
 @dataclass(frozen=True)
 class ColdStart:
     """One fresh interpreter, in milliseconds."""
 
-    interpreter_ms: float  # spawn to the program's first line: process start, interpreter, site
+    interpreter_ms: float  # spawn to the program's first line: process start, interpreter
     init_ms: float
     init_cpu_ms: float
     first_ms: float  # the first invocation, at the share
@@ -61,37 +69,43 @@ class ColdStart:
         )
 
 
+def _init_ratios(runs: Runs, program: str, yardstick: str) -> list[float]:
+    """`program`'s init CPU time over `yardstick`'s, round by round (the two ran back to back)."""
+    pairs = zip(runs[program], runs[yardstick], strict=True)
+    return [ours.init_cpu_ms / theirs.init_cpu_ms for ours, theirs in pairs]
+
+
 @dataclass(frozen=True)
 class ColdStarts:
-    """share -> program -> the cold starts measured with the first invocation at that share (None: unconstrained)."""
+    """As packaged: share -> the cold starts with the first invocation at that share (None: unconstrained).
+    Compiled: the same packages with their bytecode, unconstrained."""
 
-    runs: dict[CpuShare | None, dict[str, list[ColdStart]]]
+    runs: dict[CpuShare | None, Runs]
+    compiled: Runs
 
     def all_runs(self, program: str) -> list[ColdStart]:
         return [start for by_program in self.runs.values() for start in by_program[program]]
 
-    def init_cpu_ms(self, program: str) -> float:
-        return statistics.median(start.init_cpu_ms for start in self.all_runs(program))
+    def init_cpu_ms(self, program: str, *, compiled: bool = False) -> float:
+        starts = self.compiled[program] if compiled else self.all_runs(program)
+        return statistics.median(start.init_cpu_ms for start in starts)
 
-    def init_ms(self, program: str) -> float:
-        return statistics.median(start.init_ms for start in self.all_runs(program))
+    def init_ms(self, program: str, *, compiled: bool = False) -> float:
+        starts = self.compiled[program] if compiled else self.all_runs(program)
+        return statistics.median(start.init_ms for start in starts)
 
     def interpreter_ms(self) -> float:
         return statistics.median(start.interpreter_ms for program in PROGRAMS for start in self.all_runs(program))
 
-    def init_ratio(self, program: str, yardstick: str) -> tuple[float, list[float]]:
-        """The median over all rounds of `program`'s init CPU time over `yardstick`'s in the same round, and the
-        same median within each column (its spread)."""
-
-        def ratios(by_program: dict[str, list[ColdStart]]) -> list[float]:
-            pairs = zip(by_program[program], by_program[yardstick], strict=True)
-            return [ours.init_cpu_ms / theirs.init_cpu_ms for ours, theirs in pairs]
-
-        per_column = [statistics.median(ratios(by_program)) for by_program in self.runs.values()]
-        return statistics.median(r for by_program in self.runs.values() for r in ratios(by_program)), per_column
-
-    def first_ms(self, share: CpuShare | None, program: str) -> float:
-        return statistics.median(start.first_ms for start in self.runs[share][program])
+    def init_ratio(self, program: str, yardstick: str, *, compiled: bool = False) -> tuple[float, list[float]]:
+        """The median of the rounds' init ratios, and its spread: the median within each column (as packaged), or
+        each round's ratio (compiled)."""
+        if compiled:
+            ratios = _init_ratios(self.compiled, program, yardstick)
+            return statistics.median(ratios), ratios
+        per_column = [_init_ratios(by_program, program, yardstick) for by_program in self.runs.values()]
+        everything = [ratio for column in per_column for ratio in column]
+        return statistics.median(everything), [statistics.median(column) for column in per_column]
 
     def first_cpu_ms(self, program: str) -> float:
         return statistics.median(start.first_cpu_ms for start in self.all_runs(program))
@@ -104,9 +118,9 @@ class ColdStarts:
 
 
 class Launcher:
-    """Starts fresh interpreters against the bench's services."""
+    """Starts fresh interpreters against the bench's services, importing from the deployment packages."""
 
-    def __init__(self, backend: Backend, ssm: SsmStandIn) -> None:
+    def __init__(self, backend: Backend, ssm: SsmStandIn, packages: Packages, bytecode_cache: Path) -> None:
         self._environments = {
             "urllib3": proxy_environment(backend.url),
             "proxy": proxy_environment(backend.url),
@@ -114,33 +128,42 @@ class Launcher:
             "authorizer": ssm.environment(),
         }
         self._backend = backend
+        self._packages = packages
+        self._bytecode = ["-X", f"pycache_prefix={bytecode_cache}"]  # bytecode kept apart from the packages
         self._arguments: dict[str, Any] = {"url": f"{backend.url}/text/1024", "headers": {}}
 
     def prepare(self) -> None:
-        """One unmeasured start of each program (the file cache warms, bytecode is written), and the headers the
-        proxy sends, for urllib3's request."""
+        """One unmeasured start of each program each way (the file cache warms; the compiled variant's bytecode is
+        written), and the headers the proxy sends, for urllib3's request."""
         self.start("proxy", None, 512)
         self._arguments["headers"] = dict(self._backend.stats()["last_headers"])
         for program in PROGRAMS:
             self.start(program, None, 512)
+            self.start(program, None, 512, compiled=True)
 
-    def start(self, program: str, group: Path | None, memory_mb: int) -> ColdStart:
+    def start(self, program: str, group: Path | None, memory_mb: int, *, compiled: bool = False) -> ColdStart:
         arguments = self._arguments | {"group": None if group is None else str(group), "memory_mb": memory_mb}
+        path = os.pathsep.join(self._packages.paths[program])
+        flags = [*ISOLATED, *(self._bytecode if compiled else ["-B"])]  # -B: writes no bytecode, as on Lambda
         with tempfile.NamedTemporaryFile(suffix=".json") as result:
-            argv = [PYTHON, str(FRESH), program, result.name, json.dumps(arguments)]
+            argv = [BASE_PYTHON, *flags, str(FRESH), program, result.name, path, json.dumps(arguments)]
             measured = run(argv, env=self._environments[program], cwd=PROJECT_ROOT)
             readings = json.loads(Path(result.name).read_text())
         return ColdStart.from_readings(measured, readings)
 
 
 def measure(
-    launcher: Launcher, shares: Sequence[CpuShare | None], rounds: int, say: Callable[[str], None]
+    launcher: Launcher,
+    shares: Sequence[CpuShare | None],
+    rounds: int,
+    compiled_rounds: int,
+    say: Callable[[str], None],
 ) -> ColdStarts:
-    runs: dict[CpuShare | None, dict[str, list[ColdStart]]] = {}
+    runs: dict[CpuShare | None, Runs] = {}
     for share in shares:
         where = "unconstrained" if share is None else f"at the {share.label}"
         say(f"cold starts, first invocation {where}: {rounds} rounds of {len(PROGRAMS)} programs")
-        by_program: dict[str, list[ColdStart]] = {program: [] for program in PROGRAMS}
+        by_program: Runs = {program: [] for program in PROGRAMS}
         memory_mb = 512 if share is None else share.memory_mb
         with quota(share) as group:
             procs = None if group is None else group.procs
@@ -148,4 +171,9 @@ def measure(
                 for program in PROGRAMS:
                     by_program[program].append(launcher.start(program, procs, memory_mb))
         runs[share] = by_program
-    return ColdStarts(runs)
+    say(f"cold starts with the packages' bytecode compiled, unconstrained: {compiled_rounds} rounds")
+    compiled: Runs = {program: [] for program in PROGRAMS}
+    for _ in range(compiled_rounds):
+        for program in PROGRAMS:
+            compiled[program].append(launcher.start(program, None, 512, compiled=True))
+    return ColdStarts(runs, compiled)

@@ -1,9 +1,10 @@
 """One cold start as Lambda runs it: the init at a full CPU, then the first invocation at the memory's CPU share.
 
-    python bench/fresh.py PROGRAM RESULT_FILE ARGUMENTS_JSON
+    python -I -S bench/fresh.py PROGRAM RESULT_FILE PACKAGE_PATH ARGUMENTS_JSON
 
 Started by bench.cold_starts as a script, not with `-m`, so that nothing but what the interpreter loads for itself is
-loaded before the measured init. PROGRAM is one of:
+loaded before the measured init, and with the base interpreter, not the project's virtual environment: the init
+imports only what the function's deployment package holds (bench.packages). PROGRAM is one of:
 
 - proxy: import the proxy's handler module (its configuration is read at import); first invocation: a 1 KB GET.
 - urllib3: import urllib3 and build a PoolManager; first request: the same GET, with the headers the proxy sends.
@@ -11,10 +12,11 @@ loaded before the measured init. PROGRAM is one of:
   which reads the token store from SSM.
 - boto3: import boto3 and build an SSM client; first call: GetParameter of the same parameter.
 
-ARGUMENTS_JSON: {"url": ..., "headers": {...}, "group": cgroup.procs path or null, "memory_mb": ...}. After the init
-the process joins the group, so the first invocation runs at the share. RESULT_FILE receives the clock readings
-(time.perf_counter_ns and time.process_time_ns) at the start of the program, after the init and around the first
-invocation, and the process's peak resident set size (VmHWM, kB), as JSON.
+PACKAGE_PATH: the package's sys.path entries, joined by os.pathsep. ARGUMENTS_JSON: {"url": ..., "headers": {...},
+"group": cgroup.procs path or null, "memory_mb": ...}. After the init the process joins the group, so the first
+invocation runs at the share. RESULT_FILE receives the clock readings (time.perf_counter_ns and
+time.process_time_ns) at the start of the program, after the init and around the first invocation, and the
+process's peak resident set size (VmHWM, kB), as JSON.
 """
 
 import os
@@ -36,12 +38,10 @@ def clocks() -> tuple[int, int]:
 def init(program: str) -> "Any":
     """What Lambda's init runs for `program`; returns what the first invocation calls."""
     if program == "proxy":
-        sys.path.insert(0, os.path.join(ROOT, "proxy_fn"))
         from proxy.handler import lambda_handler  # noqa: PLC0415
 
         return lambda_handler
     if program == "authorizer":
-        sys.path.insert(0, os.path.join(ROOT, "authorizer_fn"))
         from authorizer.handler import lambda_handler as authorize  # noqa: PLC0415
 
         return authorize
@@ -82,13 +82,14 @@ def _expect(condition: bool, what: str) -> None:
 
 def main() -> int:
     started = clocks()
-    program, result_file, raw_arguments = sys.argv[1:4]
+    program, result_file, package_path, raw_arguments = sys.argv[1:5]
+    sys.path[:0] = package_path.split(os.pathsep)
     initialised = init(program)
     init_done = clocks()
 
     import json  # noqa: PLC0415 - after the init, which imports it itself
 
-    sys.path.insert(0, ROOT)
+    sys.path.append(ROOT)
     from bench.cpu_share import join_group  # noqa: PLC0415
 
     arguments = json.loads(raw_arguments)

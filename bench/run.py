@@ -4,7 +4,9 @@ Lambda gives a function CPU in proportion to its memory while it is invoked ("At
 equivalent of one vCPU"), but runs an on-demand function's init at a full vCPU. So each measured process imports its
 function unconstrained and then joins a cgroup that holds it to the memory's CPU share (bench.cpu_share) before its
 first invocation. The backend and the SSM stand-in run unconstrained in their own processes (bench.services): they
-stand for other machines. Without root there is no quota: the share columns and the memory tables are left out.
+stand for other machines. Cold starts import each function from a copy of its deployment package as sam build
+makes it, without bytecode (bench.packages). Without root there is no quota: the share columns and the memory
+tables are left out.
 
 From here down: per request (bench.warm runs bench.worker, which holds bench.cases); where one request's CPU goes
 (bench.components); cold starts (bench.cold_starts runs bench/fresh.py); memory sizing (bench.memory); the tables
@@ -16,14 +18,18 @@ and the targets (bench.reports).
 import argparse
 import os
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
+from pathlib import Path
 
 from bench import cold_starts, reports
 from bench.cpu_share import PERIOD_US, CpuShare, cgroup_layout
 from bench.fixtures import SIZES, proxy_environment
 from bench.memory import MEMORY_SIZES, deployed_memory, measure_rows, proxy_peak_rss_mb
+from bench.packages import deployment_packages
 from bench.services import Backend, services
 from bench.warm import CaseResult, case_results, column_name, run_worker
 
@@ -33,7 +39,8 @@ class Plan:
     warm_rounds: dict[str, int]  # unconstrained, per size
     share_rounds: dict[str, int]  # at the proxy's MemorySize share, per size
     breakdown_rounds: int
-    cold_rounds: int  # per memory size, each of the four programs
+    cold_rounds: int  # per memory size, each of the four programs, as packaged
+    compiled_rounds: int  # each of the four programs, the packages' bytecode compiled
     memory_rounds: int  # proxy 1 KB GETs per memory size
     authorization_rounds: int  # authorizations per memory size, the token store cached
     store_read_rounds: int  # authorizations per memory size, the token store read from SSM each time
@@ -44,6 +51,7 @@ FULL = Plan(
     share_rounds={"1 KB": 1000, "5 MB": 8},
     breakdown_rounds=1000,
     cold_rounds=4,
+    compiled_rounds=8,
     memory_rounds=400,
     authorization_rounds=400,
     store_read_rounds=16,
@@ -53,6 +61,7 @@ QUICK = Plan(
     share_rounds={"1 KB": 200, "5 MB": 3},
     breakdown_rounds=150,
     cold_rounds=1,
+    compiled_rounds=2,
     memory_rounds=60,
     authorization_rounds=60,
     store_read_rounds=4,
@@ -99,7 +108,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"CPU shares: cgroup {layout[0]} quotas under {layout[1]}, period {PERIOD_US // 1000} ms.")
     print(f"template.yaml MemorySize: proxy {memory['proxy']} MB, authorizer {memory['authorizer']} MB.")
     print(f"Python {sys.version.split()[0]} on {os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.2f} at start.")
-    with services() as (backend, ssm):
+    with ExitStack() as stack:
+        backend, ssm = stack.enter_context(services())
         shares = [None, proxy_share] if proxy_share else [None]
         cases = per_request(backend, plan, shares)
         emit(reports.per_request_table(cases))
@@ -112,9 +122,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             breakdowns[column_name(share)] = run_worker("breakdown", rounds, share, env, backend_url=backend.url)
         emit(reports.breakdown_table(breakdowns))
 
-        launcher = cold_starts.Launcher(backend, ssm)
+        scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-packages-")))
+        launcher = cold_starts.Launcher(backend, ssm, deployment_packages(scratch, say), scratch / "bytecode")
         launcher.prepare()
-        cold = cold_starts.measure(launcher, memory_shares, plan.cold_rounds, say)
+        cold = cold_starts.measure(launcher, memory_shares, plan.cold_rounds, plan.compiled_rounds, say)
         emit(reports.cold_start_table(cold))
 
         if proxy_share:

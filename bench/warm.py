@@ -79,7 +79,7 @@ class CaseResult:
         """The same in each fifth of the rounds."""
         ratios = self.cpu_ratios()
         size = max(1, len(ratios) // 5)
-        return [statistics.median(ratios[start : start + size]) for start in range(0, size * 5, size)]
+        return [statistics.median(ratios[start : start + size]) for start in range(0, min(len(ratios), size * 5), size)]
 
     def wall_ratio(self) -> float:
         return ms(self.wall("handler"), self.stat) / ms(self.wall("direct"), self.stat)

@@ -13,7 +13,8 @@ from bench.backend import EchoBackend
 from bench.cases import Proxy
 from bench.cold_starts import FRESH, ColdStart
 from bench.cpu_share import CGROUP_ROOT, CpuShare, cgroup_layout, quota, run
-from bench.fixtures import PROJECT_ROOT, proxy_environment
+from bench.fixtures import PROJECT_ROOT, PROXY_CODE, proxy_environment
+from bench.packages import code_as_packaged
 from bench.timing import interleaved
 from tests.conftest import ConfigureProxy
 
@@ -90,7 +91,8 @@ def test_a_failing_child_is_reported_with_its_error() -> None:
 def test_a_cold_start_reports_its_init_and_its_first_answer(bench_backend: EchoBackend, tmp_path: Path) -> None:
     result = tmp_path / "readings.json"
     arguments: dict[str, object] = {"url": "", "headers": {}, "group": None, "memory_mb": 512}
-    argv = [sys.executable, str(FRESH), "proxy", str(result), json.dumps(arguments)]
+    code = code_as_packaged(PROXY_CODE, tmp_path)  # its requirements come from the virtual environment here
+    argv = [sys.executable, "-B", str(FRESH), "proxy", str(result), str(code), json.dumps(arguments)]
 
     measured = run(argv, env=proxy_environment(bench_backend.url), cwd=PROJECT_ROOT)
     start = ColdStart.from_readings(measured, json.loads(result.read_text()))
@@ -100,6 +102,16 @@ def test_a_cold_start_reports_its_init_and_its_first_answer(bench_backend: EchoB
     assert start.interpreter_ms > 0  # the child's clock and the parent's are one
     assert start.until_answered_ms <= measured.wall_s * 1000
     assert 20 < start.peak_rss_mb < 500
+
+
+def test_the_code_is_packaged_as_sam_build_packages_it_without_bytecode(tmp_path: Path) -> None:
+    (PROXY_CODE / "proxy" / "__pycache__").mkdir(exist_ok=True)  # as any test run leaves it
+
+    code = code_as_packaged(PROXY_CODE, tmp_path)
+
+    assert (code / "proxy" / "handler.py").is_file()
+    assert not list(code.rglob("__pycache__"))
+    assert not list(code.rglob("*.pyc"))
 
 
 def test_the_breakdown_parts_add_up_to_about_the_whole_handler(
