@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from bench.cold_starts import ColdStart
 from bench.cpu_share import CpuShare
 from bench.fixtures import PROJECT_ROOT, PROXY_CODE, proxy_environment
+from bench.packages import Packages, python_running
 from bench.services import Backend, SsmStandIn
 from bench.timing import Samples
 from bench.warm import run_worker
@@ -72,26 +73,34 @@ class MemoryRow:
         return cost_per_million(wall_ms(samples, "authorizer"), self.memory_mb)
 
     def cold_start_cost(self, starts: list[ColdStart]) -> float:
-        """A million cold starts: the init (interpreter included) and the first invocation, each billed."""
-        inits = [start.interpreter_ms + start.init_ms for start in starts]
+        """A million cold starts: the init (interpreter included, on a full vCPU) and the first invocation, each
+        billed."""
+        inits = [start.interpreter_cpu_ms + start.init_cpu_ms for start in starts]
         firsts = [start.first_ms for start in starts]
         return cost_per_million(inits, self.memory_mb) + cost_per_million(firsts, self.memory_mb)
 
 
 def measure_rows(
-    backend: Backend, ssm: SsmStandIn, rounds: tuple[int, int, int], say: Callable[[str], None]
+    backend: Backend, ssm: SsmStandIn, packages: Packages, rounds: tuple[int, int, int], say: Callable[[str], None]
 ) -> list[MemoryRow]:
-    """rounds: proxy requests, authorizations with the store cached, authorizations reading the store."""
+    """rounds: proxy requests, authorizations with the store cached, authorizations reading the store. Each worker
+    runs its function from the deployment package."""
     proxy_rounds, authorization_rounds, store_read_rounds = rounds
+    proxy_python = python_running("bench.worker", packages.paths["proxy"])
+    authorizer_python = python_running("bench.worker", packages.paths["authorizer"])
     rows = []
     for memory_mb in MEMORY_SIZES:
         share = CpuShare(memory_mb)
         say(f"memory table, {share.label}: warm proxy and authorizer")
         proxy_env = proxy_environment(backend.url)
-        proxy = run_worker("rounds", {"1 KB": proxy_rounds}, share, proxy_env, backend_url=backend.url)
-        cached = run_worker("authorizations", {"1 KB": authorization_rounds}, share, ssm.environment())
-        reads_env = ssm.environment(token_cache_seconds=0)
-        reads = run_worker("store-reads", {"1 KB": store_read_rounds}, share, reads_env)
+        proxy = run_worker(
+            "rounds", {"1 KB": proxy_rounds}, share, proxy_env, python=proxy_python, backend_url=backend.url
+        )
+        cached_env, reads_env = ssm.environment(), ssm.environment(token_cache_seconds=0)
+        cached = run_worker(
+            "authorizations", {"1 KB": authorization_rounds}, share, cached_env, python=authorizer_python
+        )
+        reads = run_worker("store-reads", {"1 KB": store_read_rounds}, share, reads_env, python=authorizer_python)
         rows.append(MemoryRow(share, proxy, cached, reads))
     return rows
 

@@ -14,13 +14,18 @@ import hashlib
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from bench.fixtures import AUTHORIZER_CODE, PROJECT_ROOT, PROXY_CODE
 
 CACHE = PROJECT_ROOT / ".venv" / "bench-packages"
+# The interpreter itself, without the project's virtual environment, so only a package is importable. -I: no
+# environment variables, user site or script directory on sys.path; -S: no site-packages; -B: no bytecode written
+# (the packages must stay as deployed).
+BASE_PYTHON = getattr(sys, "_base_executable", sys.executable)
+ISOLATED = ["-I", "-S"]
 # The runtime's SDK, at pyproject.toml's development pins.
 SDK_REQUIREMENTS = "boto3==1.43.108\nbotocore==1.43.127\n"
 
@@ -30,6 +35,13 @@ class Packages:
     """sys.path entries, first first, for each cold-start program (see bench/fresh.py)."""
 
     paths: dict[str, list[str]]
+
+
+def python_running(module: str, path: Sequence[str], *, isolated: bool = True) -> list[str]:
+    """The command that runs `module`'s main() with `path` first on sys.path, then the bench: isolated, on the base
+    interpreter with only `path` (a deployment package) importable; else in the project's virtual environment."""
+    code = f"import sys; sys.path[:0] = {[*path, str(PROJECT_ROOT)]!r}; from {module} import main; sys.exit(main())"
+    return [*([BASE_PYTHON, *ISOLATED, "-B"] if isolated else [sys.executable]), "-c", code]
 
 
 def _installed(name: str, requirements: str, compile_bytecode: bool, say: Callable[[str], None]) -> Path:

@@ -50,11 +50,11 @@ def cold_start_table(cold: ColdStarts) -> str:
     shares = list(cold.runs)
     header = (
         "| Fresh interpreter | init as packaged: wall ms (CPU ms) | init, bytecode compiled: wall ms (CPU ms) "
-        "| first invocation CPU ms | " + " | ".join(f"first answer ms, {column_name(share)}" for share in shares)
+        "| first invocation CPU ms | " + " | ".join(f"first request ms, {column_name(share)}" for share in shares)
     )
     rows = [header + " |", "| --- | --- | --- | --- |" + " --- |" * len(shares)]
     for program in PROGRAMS:
-        answers = " | ".join(f"{cold.until_answered_ms(share, program):,.0f}" for share in shares)
+        answers = " | ".join(f"{cold.first_request_ms(share, program):,.0f}" for share in shares)
         rows.append(
             f"| {LABELS[program]} | {cold.init_ms(program):.0f} ({cold.init_cpu_ms(program):.0f}) | "
             f"{cold.init_ms(program, compiled=True):.0f} ({cold.init_cpu_ms(program, compiled=True):.0f}) | "
@@ -67,10 +67,10 @@ def cold_start_table(cold: ColdStarts) -> str:
         "Init: the program's imports and clients, measured inside a fresh interpreter that imports from a copy of "
         "the deployment package as sam build makes it: no bytecode, so every module is compiled (medians over "
         "every column; the boto3 rows use the SDK with its bytecode, as a runtime provides it). With bytecode: the "
-        f"same packages, compiled beforehand ({len(cold.compiled['proxy'])} rounds). Interpreter start before the "
-        f"init: {cold.interpreter_ms():.0f} ms. First answer: spawn to the first invocation's answer (interpreter, "
-        "init, first invocation); Lambda's own sandbox and runtime start come on top, in every row.\n\n"
-        + "\n".join(rows)
+        f"same packages, compiled beforehand ({len(cold.compiled['proxy'])} rounds). First request: the "
+        f"interpreter's start ({cold.interpreter_cpu_ms():.0f} ms) and the init as packaged, on a full vCPU (their "
+        "CPU time), then the first invocation at the share (its wall time); Lambda's own sandbox and runtime "
+        "start come on top, in every row.\n\n" + "\n".join(rows)
     )
 
 
@@ -92,13 +92,13 @@ def memory_tables(rows: list[MemoryRow], cold: ColdStarts, proxy_rss_mb: float, 
         cpu_ratio = us(row.proxy["handler"]["cpu_ns"]) / us(row.proxy["direct"]["cpu_ns"])
         proxy.append(
             f"| {_mb(row.memory_mb, memory['proxy'], 'proxy')} | {share.fraction:.3f} vCPU | {ms(handler):.2f} / "
-            f"{ms(handler, 'mean'):.2f} | {cpu_ratio:.2f}× | {cold.until_answered_ms(share, 'proxy'):,.0f} | "
+            f"{ms(handler, 'mean'):.2f} | {cpu_ratio:.2f}× | {cold.first_request_ms(share, 'proxy'):,.0f} | "
             f"${row.proxy_cost():.3f} | ${row.proxy_cost(20):.3f} | "
             f"${row.cold_start_cost(cold.runs[share]['proxy']):.2f} |"
         )
         authorizer.append(
             f"| {_mb(row.memory_mb, memory['authorizer'], 'authorizer')} | {share.fraction:.3f} vCPU | "
-            f"{cold.until_answered_ms(share, 'authorizer'):,.0f} | "
+            f"{cold.first_request_ms(share, 'authorizer'):,.0f} | "
             f"{_mean_ms(row.authorizations, 'authorizer'):.2f} | ${row.authorization_cost(row.authorizations):.3f} | "
             f"{_mean_ms(row.store_reads, 'authorizer'):.2f} | ${row.authorization_cost(row.store_reads):.3f} | "
             f"{_mean_ms(row.store_reads, 'direct'):.2f} | ${row.cold_start_cost(cold.runs[share]['authorizer']):.2f} |"

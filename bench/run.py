@@ -27,9 +27,9 @@ from pathlib import Path
 
 from bench import cold_starts, reports
 from bench.cpu_share import PERIOD_US, CpuShare, cgroup_layout
-from bench.fixtures import SIZES, proxy_environment
+from bench.fixtures import PROXY_CODE, SIZES, proxy_environment
 from bench.memory import MEMORY_SIZES, deployed_memory, measure_rows, proxy_peak_rss_mb
-from bench.packages import deployment_packages
+from bench.packages import deployment_packages, python_running
 from bench.services import Backend, services
 from bench.warm import CaseResult, case_results, column_name, run_worker
 
@@ -80,12 +80,13 @@ def emit(section: str) -> None:
     print(f"\n{section}", flush=True)
 
 
-def per_request(backend: Backend, plan: Plan, shares: Sequence[CpuShare | None]) -> list[CaseResult]:
+def per_request(backend: Backend, plan: Plan, shares: Sequence[CpuShare | None], python: list[str]) -> list[CaseResult]:
     results: list[CaseResult] = []
     for share in shares:
         rounds = plan.warm_rounds if share is None else plan.share_rounds
         say(f"per request, {column_name(share)}: {rounds} rounds")
-        samples = run_worker("warm", rounds, share, proxy_environment(backend.url), backend_url=backend.url)
+        env = proxy_environment(backend.url)
+        samples = run_worker("warm", rounds, share, env, python=python, backend_url=backend.url)
         results += case_results(samples, share)
     sizes = list(SIZES)  # "GET 1 KB", "POST 1 KB", "GET 100 KB", ...; unconstrained first
 
@@ -110,33 +111,38 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"Python {sys.version.split()[0]} on {os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.2f} at start.")
     with ExitStack() as stack:
         backend, ssm = stack.enter_context(services())
+        scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-packages-")))
+        packages = deployment_packages(scratch, say)
+        proxy_python = python_running("bench.worker", packages.paths["proxy"])
         shares = [None, proxy_share] if proxy_share else [None]
-        cases = per_request(backend, plan, shares)
+        cases = per_request(backend, plan, shares, proxy_python)
         emit(reports.per_request_table(cases))
 
         breakdowns = {}
         for share in shares:
             say(f"component breakdown, {column_name(share)}: {plan.breakdown_rounds} rounds")
-            rounds = {"1 KB": plan.breakdown_rounds}
-            env = proxy_environment(backend.url)
-            breakdowns[column_name(share)] = run_worker("breakdown", rounds, share, env, backend_url=backend.url)
+            rounds, env = {"1 KB": plan.breakdown_rounds}, proxy_environment(backend.url)
+            breakdowns[column_name(share)] = run_worker(
+                "breakdown", rounds, share, env, python=proxy_python, backend_url=backend.url
+            )
         emit(reports.breakdown_table(breakdowns))
 
-        scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-packages-")))
-        launcher = cold_starts.Launcher(backend, ssm, deployment_packages(scratch, say), scratch / "bytecode")
+        launcher = cold_starts.Launcher(backend, ssm, packages, scratch / "bytecode")
         launcher.prepare()
         cold = cold_starts.measure(launcher, memory_shares, plan.cold_rounds, plan.compiled_rounds, say)
         emit(reports.cold_start_table(cold))
 
         if proxy_share:
             counts = (plan.memory_rounds, plan.authorization_rounds, plan.store_read_rounds)
-            rows = measure_rows(backend, ssm, counts, say)
+            rows = measure_rows(backend, ssm, packages, counts, say)
             say("peak RSS: 5 MB bodies through the proxy")
             emit(reports.memory_tables(rows, cold, proxy_peak_rss_mb(backend), memory))
 
         say("extras, unconstrained: tracemalloc peaks, the local chain, backend connections")
         env = proxy_environment(backend.url)
-        emit(reports.extras_sections(run_worker("extras", {"1 KB": 300}, None, env, backend_url=backend.url)))
+        local = python_running("bench.worker", [str(PROXY_CODE)], isolated=False)  # make local's modules too
+        extras = run_worker("extras", {"1 KB": 300}, None, env, python=local, backend_url=backend.url)
+        emit(reports.extras_sections(extras))
         emit(reports.targets_table(cases, cold))
     print(f"\n(make bench took {time.monotonic() - STARTED:.0f} s; load average {os.getloadavg()[0]:.2f} at the end)")
     return 0

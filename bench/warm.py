@@ -6,8 +6,8 @@ any, before measuring: every measured invocation runs at the share.
 
 import json
 import statistics
-import sys
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,8 +15,6 @@ from typing import Any
 from bench.cpu_share import CpuShare, quota, run
 from bench.fixtures import PROJECT_ROOT
 from bench.timing import Samples, block_ratios, ms, us
-
-PYTHON = sys.executable
 
 
 def column_name(share: CpuShare | None) -> str:
@@ -35,13 +33,15 @@ def run_worker(
     share: CpuShare | None,
     environment: dict[str, str],
     *,
+    python: Sequence[str],
     backend_url: str = "",
     memory_mb: int = 512,
 ) -> Any:
-    """Runs one bench.worker plan, its stdout (the function's log) to /dev/null; returns its results."""
+    """Runs one bench.worker plan, its stdout (the function's log) to /dev/null; returns its results. `python`: the
+    command that runs bench.worker with the function importable (bench.packages.python_running)."""
     with tempfile.TemporaryDirectory() as scratch, quota(share) as group:
         out = Path(scratch) / "result.json"
-        argv = [PYTHON, "-m", "bench.worker", "--plan", plan, "--rounds", json.dumps(rounds), "--out", str(out)]
+        argv = [*python, "--plan", plan, "--rounds", json.dumps(rounds), "--out", str(out)]
         argv += ["--backend", backend_url, "--memory", str(share.memory_mb if share else memory_mb)]
         if group is not None:
             argv += ["--group", str(group.procs)]

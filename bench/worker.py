@@ -1,7 +1,9 @@
 """The measured side of warm invocations: one process, started by bench.warm, that runs a function as Lambda does.
 
-    python -m bench.worker --plan PLAN --rounds JSON --out FILE [--backend URL] [--memory MB] [--group PROCS]
+    python -c "...; from bench.worker import main; ..." --plan PLAN --rounds JSON --out FILE [--backend URL]
+        [--memory MB] [--group PROCS]
 
+Started by bench.packages.python_running, which puts the function's package (or its folder) first on sys.path.
 It imports the function at a full CPU (Lambda's init), then joins the CPU-share group `--group` (bench.cpu_share),
 then measures: every invocation runs at the memory's share, as on Lambda. The proxy writes its INFO line and its EMF
 line per request to stdout, which bench.warm sends to /dev/null: the formatting work is measured, the output is not
@@ -23,7 +25,7 @@ from typing import Any
 from bench import components
 from bench.cases import Authorizer, Proxy
 from bench.cpu_share import join_group
-from bench.fixtures import AUTHORIZER_CODE, PROXY_CODE, SIZES, proxy_event, text_body
+from bench.fixtures import SIZES, proxy_event, text_body
 from bench.timing import Samples, interleaved
 
 PROXY_PLANS = ("warm", "breakdown", "rounds", "extras")
@@ -79,7 +81,6 @@ def extras(proxy: Proxy, rounds: int) -> dict[str, Any]:
 
 def run_plan(plan: str, rounds: dict[str, int], backend_url: str, memory_mb: int, group: str | None) -> Any:
     if plan in AUTHORIZER_PLANS:
-        sys.path.insert(0, str(AUTHORIZER_CODE))
         authorizer = Authorizer(memory_mb)  # init, at a full CPU
         join_group(group)
         actions = authorizer.actions()
@@ -87,7 +88,6 @@ def run_plan(plan: str, rounds: dict[str, int], backend_url: str, memory_mb: int
             actions = {"authorizer": actions["authorizer"]}
         _progress(f"{plan}: {rounds['1 KB']} interleaved rounds")
         return interleaved(actions, rounds["1 KB"])
-    sys.path.insert(0, str(PROXY_CODE))
     proxy = Proxy(backend_url, memory_mb)  # init, at a full CPU
     join_group(group)
     if plan == "breakdown":

@@ -101,6 +101,7 @@ def test_a_cold_start_reports_its_init_and_its_first_answer(bench_backend: EchoB
     assert start.init_cpu_ms > 10 * start.first_cpu_ms  # importing the handler is the bulk of a cold start
     assert start.interpreter_ms > 0  # the child's clock and the parent's are one
     assert start.until_answered_ms <= measured.wall_s * 1000
+    assert start.first_request_ms <= start.until_answered_ms + 1  # CPU time of one thread: at most its wall time
     assert 20 < start.peak_rss_mb < 500
 
 
