@@ -24,7 +24,7 @@ MEMORY_SIZES = [128, 256, 512, 1024, 1769]
 # Lambda arm64 on-demand prices, US East (N. Virginia), first duration tier.
 ARM_PRICE_PER_GB_SECOND = 0.0000133334
 PRICE_PER_REQUEST = 0.20 / 1_000_000
-PRICE_SOURCE = "aws.amazon.com/lambda/pricing (arm64, us-east-1, first tier), read 2026-11-22"
+PRICE_SOURCE = "the arm64 price in us-east-1, first tier, from aws.amazon.com/lambda/pricing, read 2026-11-22"
 TEMPLATE = PROJECT_ROOT / "template.yaml"
 
 
