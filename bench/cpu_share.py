@@ -112,6 +112,11 @@ class QuotaGroup:
         """Runs in the child between fork and exec: the whole program runs inside the group."""
         join_group(self.procs)
 
+    def throttled_periods(self) -> int:
+        """How many quota periods ended with the group's processes paused for having used up their share."""
+        stats = dict(line.split() for line in (self.path / "cpu.stat").read_text().splitlines())
+        return int(stats["nr_throttled"])
+
 
 def join_group(procs: Path | str | None) -> None:
     """Moves the calling process into a group (None: stays unconstrained). From then on it gets the group's share."""
