@@ -58,7 +58,12 @@ def _installed(name: str, requirements: str, compile_bytecode: bool, say: Callab
     requirements_file.write_text(requirements)
     pip = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--target", str(partial)]
     pip += [] if compile_bytecode else ["--no-compile"]
-    subprocess.run([*pip, "-r", str(requirements_file)], check=True)  # noqa: S603 - our interpreter's pip
+    # pip also reports the project environment's own conflicts, which say nothing about the target: shown on failure.
+    installed = subprocess.run(  # noqa: S603 - our interpreter's pip
+        [*pip, "-r", str(requirements_file)], capture_output=True, text=True, check=False
+    )
+    if installed.returncode != 0:
+        raise RuntimeError(f"pip could not install {name}'s requirements:\n{installed.stdout}{installed.stderr}")
     partial.rename(target)
     return target
 
