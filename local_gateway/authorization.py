@@ -41,8 +41,8 @@ class TokenAuthorization:
             return Decision("UNAUTHORIZED", {})
         method_arn = f"{self._api_arn}/{method}{path}"
         result = self._cached(authorization) or self._authorize(authorization, method_arn)
-        if result is None:
-            return Decision("UNAUTHORIZED", {})
+        if isinstance(result, str):
+            return Decision(result, {})
         if not is_allowed(result["policyDocument"], method_arn):
             return Decision("ACCESS_DENIED", {})
         return Decision(None, {"principalId": result["principalId"], **result.get("context", {})})
@@ -54,11 +54,13 @@ class TokenAuthorization:
             return entry[1]
         return None
 
-    def _authorize(self, token: str, method_arn: str) -> dict[str, Any] | None:
+    def _authorize(self, token: str, method_arn: str) -> dict[str, Any] | str:
+        """The authorizer's policy (cached), or the refusal for its failure (not cached: only policies are)."""
         try:
             result = self._authorizer({"type": "TOKEN", "authorizationToken": token, "methodArn": method_arn})
-        except Exception:  # "Unauthorized" from the authorizer, or its crash: API Gateway answers 401 / 500
-            return None
+        except Exception as error:
+            # "Unauthorized" is the one error API Gateway answers 401; any other failure of the function is a 500.
+            return "UNAUTHORIZED" if str(error) == "Unauthorized" else "AUTHORIZER_CONFIGURATION_ERROR"
         if self._cache_ttl > 0:
             with self._lock:
                 self._cache[token] = (time.monotonic(), result)

@@ -24,8 +24,15 @@ class MethodResponse:
 # The gateway response type API Gateway uses for each refusal it makes itself, the message it shows, and its
 # x-amzn-ErrorType header (sent with every refusal in LocalStack's AWS-recorded TestApiGatewayHeaderRemapping;
 # the names are LocalStack's).
-REFUSALS: dict[str, tuple[HTTPStatus, str, str]] = {
+REFUSALS: dict[str, tuple[HTTPStatus, str | None, str]] = {
     "UNAUTHORIZED": (HTTPStatus.UNAUTHORIZED, "Unauthorized", "UnauthorizedException"),
+    # A Lambda authorizer that fails: what AWS answers is not documented (README, A34); community reports show a
+    # 500 with this error type and a null message.
+    "AUTHORIZER_CONFIGURATION_ERROR": (
+        HTTPStatus.INTERNAL_SERVER_ERROR,
+        None,
+        "AuthorizerConfigurationException",
+    ),
     "ACCESS_DENIED": (HTTPStatus.FORBIDDEN, "User is not authorized to access this resource", "AccessDeniedException"),
     "MISSING_AUTHENTICATION_TOKEN": (
         HTTPStatus.FORBIDDEN,

@@ -1,4 +1,8 @@
-"""Lambda TOKEN authorizer entry point: 401 without a Bearer token, Deny for an unknown one, Allow for a client."""
+"""Lambda TOKEN authorizer entry point: 401 without a Bearer token, Deny for an unknown one, Allow for a client.
+
+A token store that cannot be read is an error, not a policy: API Gateway caches a policy per token for the
+authorizer's TTL, so a Deny returned during a second of SSM throttling would lock the client out for minutes.
+"""
 
 import os
 from typing import Any
@@ -6,6 +10,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event import (
     APIGatewayAuthorizerResponse,
+    parse_api_gateway_arn,
 )
 from aws_lambda_powertools.utilities.parameters import SSMProvider
 from aws_lambda_powertools.utilities.parameters.base import BaseProvider
@@ -22,45 +27,54 @@ UNKNOWN_PRINCIPAL = "unknown"
 CLIENT_CONTEXT_KEY = "client"
 
 
+class TokenStoreUnavailable(Exception):
+    """The store could not be read or is not the documented JSON: the invocation fails, and nothing is cached."""
+
+
 # log_event=False wins over POWERTOOLS_LOGGER_LOG_EVENT: the event carries the bearer token.
 @logger.inject_lambda_context(log_event=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
         token = bearer_token(event.get("authorizationToken") if isinstance(event, dict) else None)
-        policy = APIGatewayAuthorizerResponse.from_route_arn(event["methodArn"], principal_id=UNKNOWN_PRINCIPAL)
+        route = parse_api_gateway_arn(event["methodArn"])
     except Exception:  # no token, or an event API Gateway would never send: refuse, never crash or allow
         logger.info("no usable bearer token or method ARN: 401")
         raise Exception("Unauthorized") from None  # the exact error API Gateway maps to 401
-    try:
-        store = parse_token_store(
-            str(SSM.get(CONFIG.tokens_parameter, decrypt=True, max_age=CONFIG.token_cache_seconds))
-        )
-    except InvalidTokenStore as error:
-        logger.error("token store is unusable, denying everyone", extra={"reason": str(error)})
-        return _deny(policy)
-    except Exception as error:  # any failure to read the store must deny, never allow
-        logger.error("token store could not be read, denying everyone", extra={"reason": type(error).__name__})
-        return _deny(policy)
-
-    client = find_client(store, token)
+    # The whole API and stage, in the method ARN's own partition (aws, aws-cn, aws-us-gov, ...): a result cached
+    # for this token must not deny the client's next path, and must not reach another API.
+    policy = APIGatewayAuthorizerResponse(
+        principal_id=UNKNOWN_PRINCIPAL,
+        region=route.region,
+        aws_account_id=route.aws_account_id,
+        api_id=route.api_id,
+        stage=route.stage,
+        partition=route.partition,
+    )
+    client = find_client(_token_store(), token)
     if client is None:
         logger.info("unknown token: deny")
-        return _deny(policy)
+        policy.deny_all_routes()
+        return policy.asdict()
     logger.info("allow", extra={"client": client})
-    # The whole API and stage: a result cached for this token must not deny the client's next path.
-    allowed = APIGatewayAuthorizerResponse(
-        principal_id=client,
-        region=policy.region,
-        aws_account_id=policy.aws_account_id,
-        api_id=policy.api_id,
-        stage=policy.stage,
-        context={CLIENT_CONTEXT_KEY: client},
-        partition=policy.partition,
-    )
-    allowed.allow_all_routes()
-    return allowed.asdict()
-
-
-def _deny(policy: APIGatewayAuthorizerResponse) -> dict[str, Any]:
-    policy.deny_all_routes()
+    policy.principal_id = client
+    policy.context = {CLIENT_CONTEXT_KEY: client}
+    policy.allow_all_routes()
     return policy.asdict()
+
+
+def _token_store() -> dict[str, list[str]]:
+    try:
+        value = SSM.get(CONFIG.tokens_parameter, decrypt=True, max_age=CONFIG.token_cache_seconds)
+    except Exception as error:
+        logger.error(
+            "token store could not be read: failing, so that no policy is cached",
+            extra={"reason": type(error).__name__},
+        )
+        raise TokenStoreUnavailable(f"token store could not be read ({type(error).__name__})") from None
+    try:
+        return parse_token_store(str(value))
+    except InvalidTokenStore as error:
+        logger.error(
+            "token store is not the documented JSON: failing, so that no policy is cached", extra={"reason": str(error)}
+        )
+        raise TokenStoreUnavailable(f"token store is unusable: {error}") from None

@@ -1,28 +1,30 @@
-"""Talks HTTP to the private backend: one pooled keep-alive connection per container, a hard deadline, and one
-retry on a fresh connection when a pooled one turns out to have gone stale."""
+"""Talks HTTP to the private backend: pooled keep-alive connections, one deadline for the whole exchange, and one
+retry on a fresh connection when a pooled one turns out to have gone stale.
+
+urllib3 keeps the pool and opens the connections (name resolution, TLS verification, socket options); the request
+and the answer on a connection are written and read by `proxy.http1`, which trusts nothing the backend sends. A
+connection goes back to the pool only after an answer read to its exact end with no byte after it.
+"""
 
 import logging
+import ssl
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import urllib3
-from urllib3.exceptions import (
-    ConnectTimeoutError,
-    HTTPError,
-    NewConnectionError,
-    ProtocolError,
-    ReadTimeoutError,
-    SSLError,
-)
+from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
+from urllib3.util.ssl_match_hostname import CertificateError
 
 from proxy.config import ProxyConfig
-from proxy.connection import Exchange, ObservedHTTPConnection, ObservedHTTPSConnection, observed
-from proxy.errors import BackendResponseTooLarge, BackendTimeout, BackendUnreachable
+from proxy.connection import BackendConnection, BackendTLSConnection
+from proxy.errors import BackendResponseTooLarge, BackendUnreachable
+from proxy.http1 import NoAnswer, ReadLimits, ResponseReader, request_head, send_request
 from proxy.telemetry import record_retry
 from proxy.upstream import UpstreamRequest
 
-_CHUNK = 256 * 1024
-# RFC 9110 9.2.2: sending one of these twice has the effect of sending it once (the issue's list; no TRACE).
+# RFC 9110 9.2.2: sending one of these twice has the effect of sending it once (no TRACE).
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 # At DEBUG urllib3 logs every request target, and query strings can carry tokens; it never logs below WARNING.
 logging.getLogger("urllib3").setLevel(logging.WARNING)
@@ -35,6 +37,28 @@ class BackendResponse:
     body: bytes
 
 
+class BackendStream:
+    """An answer whose head has been read and checked; its body is read with `chunks()`."""
+
+    __slots__ = ("_reader", "headers", "status")
+
+    def __init__(self, status: int, headers: list[tuple[str, str]], reader: ResponseReader) -> None:
+        self.status = status
+        # Checked against RFC 9110's grammar; hop-by-hop fields and those the answer's Connection names removed.
+        self.headers = headers
+        self._reader = reader
+
+    @property
+    def content_length(self) -> int | None:
+        """The body's length when Content-Length frames it (known before the body is read)."""
+        return self._reader.content_length
+
+    def chunks(self) -> Iterator[bytes]:
+        """The body's bytes as they arrive, at most proxy.http1.BODY_READ_BYTES at a time. Raises BackendTimeout
+        (the idle or the total limit), BackendInvalidResponse (cut short, or invalid framing)."""
+        return self._reader.body()
+
+
 class BackendClient:
     """Sends requests to the one configured backend; the request never chooses scheme, host or port."""
 
@@ -44,7 +68,7 @@ class BackendClient:
         self._max_body_bytes = max_body_bytes
         # Lambda serves one request at a time per container; the local gateway may run a few threads.
         # The TLS settings apply to an https backend only (urllib3 drops them for http).
-        self._manager = urllib3.PoolManager(
+        manager = urllib3.PoolManager(
             num_pools=1,
             maxsize=8,
             block=False,
@@ -52,129 +76,132 @@ class BackendClient:
             cert_reqs="CERT_REQUIRED",
             ca_certs=config.ca_bundle,
         )
-        self._pool = self._manager.connection_from_host(backend.host, backend.port, backend.scheme)
-        self._pool.ConnectionCls = ObservedHTTPSConnection if backend.scheme == "https" else ObservedHTTPConnection
+        self._pool = manager.connection_from_host(backend.host, backend.port, backend.scheme)
+        self._pool.ConnectionCls = BackendTLSConnection if backend.scheme == "https" else BackendConnection
 
     def send(self, request: UpstreamRequest) -> BackendResponse:
-        deadline = time.monotonic() + self._timeout
+        """The whole answer, within BackendTimeoutSeconds from the first byte sent to the last byte read."""
+        with self.stream(request, total_seconds=self._timeout) as answer:
+            declared = answer.content_length
+            if declared is not None and declared > self._max_body_bytes:
+                raise self._too_large()
+            pieces = []
+            size = 0
+            for piece in answer.chunks():
+                size += len(piece)
+                if size > self._max_body_bytes:
+                    raise self._too_large()
+                pieces.append(piece)
+        return BackendResponse(answer.status, answer.headers, pieces[0] if len(pieces) == 1 else b"".join(pieces))
+
+    @contextmanager
+    def stream(
+        self, request: UpstreamRequest, *, idle_seconds: float | None = None, total_seconds: float | None = None
+    ) -> Iterator[BackendStream]:
+        """The answer's head, read within BackendTimeoutSeconds; its body then waits at most `idle_seconds` between
+        reads and ends `total_seconds` after the request began (None: no such limit). Leaving the block returns
+        the connection to the pool only if the body was read to its exact end; otherwise it is closed."""
+        started = time.monotonic()
+        connection, reader, status, headers = self._open(request, started + self._timeout)
+        reader.limits = ReadLimits(
+            None if total_seconds is None else started + total_seconds,
+            f"the backend did not finish its response within {total_seconds:g} s" if total_seconds is not None else "",
+            idle_seconds,
+            f"the backend sent nothing for {idle_seconds:g} s" if idle_seconds is not None else "",
+        )
         try:
-            response = self._open(request, deadline)
-        except Exception as error:
-            raise _backend_error(error, self._timeout) from error
-        try:
-            body = b"" if request.method == "HEAD" else self._read_body(response, deadline)
-        except Exception as error:
-            # A half-read connection must never go back to the pool for the next invocation.
-            response.close()
-            raise _backend_error(error, self._timeout) from error
+            yield BackendStream(status, headers, reader)
         finally:
-            response.release_conn()
-        headers = [(name, _from_wire(value)) for name, value in response.headers.iteritems()]
-        return BackendResponse(status=response.status, headers=headers, body=body)
+            if not reader.reusable:
+                connection.close()
+            self._pool._put_conn(connection)
 
-    def _open(self, request: UpstreamRequest, deadline: float) -> urllib3.BaseHTTPResponse:
-        """Sends the request and reads the response head; at most once more, on a fresh connection, in the time left."""
-        first = Exchange()
+    def _open(
+        self, request: UpstreamRequest, deadline: float
+    ) -> tuple[BackendConnection, ResponseReader, int, list[tuple[str, str]]]:
+        """Sends the request and reads the answer's head; at most once more, on a fresh connection, in the time
+        left. Whatever fails, the connection is closed and its slot goes back to the pool."""
+        head = request_head(request.method, request.target, request.headers, len(request.body))
+        connection: BackendConnection = self._pool._get_conn()  # type: ignore[assignment]  # our ConnectionCls
         try:
-            return self._attempt(request, first, deadline - time.monotonic())
-        except Exception as error:
-            reason = _retry_reason(request.method, first, error)
-            remaining = deadline - time.monotonic()
-            if reason is None or remaining <= 0:
-                raise
-        record_retry(request.method, reason)
-        return self._attempt(request, Exchange(fresh_only=True), remaining)
+            try:
+                return (connection, *self._exchange(connection, head, request, deadline))
+            except _NotAnswered as failure:
+                reason = failure.retry_reason(request.method)
+                if reason is None or deadline <= time.monotonic():
+                    raise BackendUnreachable("the backend closed the connection without answering") from None
+            record_retry(request.method, reason)
+            connection.close()
+            try:
+                return (connection, *self._exchange(connection, head, request, deadline))
+            except _NotAnswered:
+                raise BackendUnreachable("the backend closed the connection without answering") from None
+        except BaseException:
+            connection.close()
+            self._pool._put_conn(connection)
+            raise
 
-    def _attempt(self, request: UpstreamRequest, exchange: Exchange, seconds: float) -> urllib3.BaseHTTPResponse:
-        with observed(exchange):
-            return self._pool.urlopen(
-                request.method,
-                request.target,
-                body=request.body or None,
-                headers=_as_urllib3_headers(request.headers),
-                retries=False,
-                redirect=False,
-                assert_same_host=False,
-                timeout=urllib3.Timeout(total=seconds),
-                preload_content=False,
-                decode_content=False,
-                release_conn=False,
-            )
+    def _exchange(
+        self, connection: BackendConnection, head: bytes, request: UpstreamRequest, deadline: float
+    ) -> tuple[ResponseReader, int, list[tuple[str, str]]]:
+        limits = ReadLimits(deadline, f"the backend did not answer within {self._timeout:g} s")
+        reused = connection.sock is not None
+        if not reused:
+            self._connect(connection, limits)
+        sock = connection.sock
+        assert sock is not None  # connected above, or pooled with its socket
+        sent = send_request(sock, head, request.body, limits)
+        reader = ResponseReader(sock, request.method, limits, sent)
+        try:
+            status, headers = reader.read_head()
+        except NoAnswer:
+            raise _NotAnswered(reused, sent.head) from None
+        return reader, status, headers
 
-    def _read_body(self, response: urllib3.BaseHTTPResponse, deadline: float) -> bytes:
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise BackendTimeout(f"the backend did not finish its response within {self._timeout:g} s")
-            _limit_next_read(response, remaining)
-            chunk = response.read1(_CHUNK)
-            if not chunk:
-                return b"".join(chunks)
-            size += len(chunk)
-            if size > self._max_body_bytes:
-                raise BackendResponseTooLarge(
-                    f"the backend response is larger than the {self._max_body_bytes:,} bytes a Lambda "
-                    "response can carry"
-                )
-            chunks.append(chunk)
+    def _connect(self, connection: BackendConnection, limits: ReadLimits) -> None:
+        connection.timeout = limits.seconds()
+        try:
+            connection.connect()
+        except NameResolutionError:
+            raise BackendUnreachable("the backend's host name did not resolve") from None
+        except NewConnectionError:  # a subclass of ConnectTimeoutError, but a refusal
+            raise BackendUnreachable("the backend refused the connection or could not be reached") from None
+        except (ConnectTimeoutError, TimeoutError):
+            raise limits.expired() from None
+        except (ssl.SSLCertVerificationError, CertificateError):
+            raise BackendUnreachable("the backend's TLS certificate could not be verified") from None
+        except ssl.SSLError:
+            raise BackendUnreachable("the TLS handshake with the backend failed") from None
+        except OSError:
+            raise BackendUnreachable("the backend refused the connection or could not be reached") from None
+
+    def _too_large(self) -> BackendResponseTooLarge:
+        return BackendResponseTooLarge(
+            f"the backend response is larger than the {self._max_body_bytes:,} bytes a Lambda response can carry"
+        )
 
 
-def _retry_reason(method: str, exchange: Exchange, error: Exception) -> str | None:
-    """Why the failed attempt may go again, or None when it must not.
+class _NotAnswered(Exception):
+    """The connection ended before any byte of an answer: what a pooled keep-alive connection to a stopped or
+    replaced backend does on its next use."""
 
-    Only a pooled connection that was closed or reset before any response byte arrived qualifies: that is what a
-    keep-alive connection to a stopped or replaced backend does on its next use. Timeouts, failures after a
-    response byte arrived and failures of a fresh connection are real faults, answered as such. A qualifying
-    request may go again if repeating it is harmless (an idempotent method), or if it never left: the connection
-    failed before the request line and headers were written, so no backend can have acted on it (POST and PATCH
-    too).
-    """
-    # urllib3 reports a reset or EOF while sending or awaiting the status line as ProtocolError, raised while
-    # handling the ConnectionError (http.client's RemoteDisconnected included); timeouts are not ConnectionErrors.
-    closed_before_answer = isinstance(error, ProtocolError) and isinstance(error.__context__, ConnectionError)
-    if not (exchange.reused and closed_before_answer):
+    def __init__(self, reused: bool, head_written: bool) -> None:
+        super().__init__()
+        self.reused = reused
+        self.head_written = head_written
+
+    def retry_reason(self, method: str) -> str | None:
+        """Why the request may go again on a fresh connection, or None when it must not.
+
+        Only a pooled connection qualifies: a fresh one that fails is a real fault. Timeouts and failures after an
+        answer began never get here. The request may go again if repeating it is harmless (an idempotent method),
+        or if it never left: the connection failed before the request line and headers were written, so no backend
+        can have acted on it (POST and PATCH too).
+        """
+        if not self.reused:
+            return None
+        if not self.head_written:
+            return "reused connection closed before the request was written"
+        if method in IDEMPOTENT_METHODS:
+            return "reused connection closed before answering an idempotent request"
         return None
-    if not exchange.head_written:
-        return "reused connection closed before the request was written"
-    if method in IDEMPOTENT_METHODS:
-        return "reused connection closed before answering an idempotent request"
-    return None
-
-
-def _as_urllib3_headers(headers: list[tuple[str, str]]) -> "dict[str, str] | urllib3.HTTPHeaderDict":
-    """A plain dict unless a name repeats: HTTPHeaderDict keeps every value but costs more to build."""
-    if len({name.lower() for name, _ in headers}) == len(headers):
-        return dict(headers)
-    return urllib3.HTTPHeaderDict(headers)
-
-
-def _from_wire(value: str) -> str:
-    """http.client reads header bytes as Latin-1; a backend's UTF-8 value is decoded as UTF-8 instead."""
-    try:
-        return value.encode("latin-1").decode("utf-8")
-    except (UnicodeEncodeError, UnicodeDecodeError):
-        return value
-
-
-def _limit_next_read(response: urllib3.BaseHTTPResponse, seconds: float) -> None:
-    """urllib3's read timeout applies per socket read; this turns it into a deadline for the whole body."""
-    connection = getattr(response, "connection", None)
-    sock = getattr(connection, "sock", None)
-    if sock is not None:
-        sock.settimeout(seconds)
-
-
-def _backend_error(error: Exception, timeout: float) -> Exception:
-    if isinstance(error, BackendTimeout | BackendResponseTooLarge):
-        return error
-    if isinstance(error, NewConnectionError):  # a subclass of ConnectTimeoutError, but a refusal
-        return BackendUnreachable("the backend refused the connection or could not be reached")
-    if isinstance(error, ConnectTimeoutError | ReadTimeoutError | TimeoutError):
-        return BackendTimeout(f"the backend did not answer within {timeout:g} s")
-    if isinstance(error, SSLError):
-        return BackendUnreachable("the backend's TLS certificate could not be verified")
-    if isinstance(error, ProtocolError | HTTPError | OSError):
-        return BackendUnreachable("the backend closed the connection or sent an invalid HTTP response")
-    return error

@@ -22,6 +22,21 @@ _CREDENTIALS_BY_AUTH_MODE = {
     "IAM": frozenset({"authorization", "x-amz-security-token"}),
 }
 _API_KEY_HEADER = "x-api-key"
+# SigV4's query-string authentication (a presigned URL): the same credentials as the headers, in the query.
+_PRESIGNED_QUERY = frozenset(
+    {
+        "x-amz-algorithm",
+        "x-amz-credential",
+        "x-amz-date",
+        "x-amz-expires",
+        "x-amz-security-token",
+        "x-amz-signature",
+        "x-amz-signedheaders",
+    }
+)
+# A base path is sent as it is written: URI path characters and valid escapes only, and no dot segments.
+_BASE_PATH = re.compile(r"(?:/(?:[A-Za-z0-9:@!$&'()*+,;=\-._~]|%[0-9A-Fa-f]{2})*)*")
+_DOT_SEGMENT = re.compile(r"/(?:\.|%2e){1,2}(?=/|$)", re.IGNORECASE)
 
 
 class IntegrationMode(StrEnum):
@@ -58,6 +73,7 @@ class ProxyConfig:
     integration_mode: IntegrationMode = IntegrationMode.VTL
     # Lower-case names of the credentials API Gateway consumed: never sent on to the backend.
     withheld_headers: frozenset[str] = frozenset()
+    withheld_query: frozenset[str] = frozenset()
 
 
 def parse_backend_url(value: str) -> BackendTarget:
@@ -79,6 +95,10 @@ def parse_backend_url(value: str) -> BackendTarget:
         raise ConfigError("BACKEND_URL must not contain credentials")
     if parts.query or parts.fragment:
         raise ConfigError("BACKEND_URL must not contain a query string or fragment")
+    if not _BASE_PATH.fullmatch(parts.path) or _DOT_SEGMENT.search(parts.path):
+        raise ConfigError(
+            "BACKEND_URL's path must be URI path characters (percent-encode the others) without '.' or '..' segments"
+        )
     if port is None:
         port = 443 if parts.scheme == "https" else 80
     return BackendTarget(
@@ -129,15 +149,17 @@ def parse_integration_mode(value: str | None) -> IntegrationMode:
         raise ConfigError(f"INTEGRATION_MODE must be VTL or PROXY, got {value!r}") from None
 
 
-def parse_withheld_headers(environ: Mapping[str, str]) -> frozenset[str]:
-    """The credentials API Gateway has checked (AUTH_MODE, API_KEY_REQUIRED), unless FORWARD_GATEWAY_CREDENTIALS."""
+def parse_withheld_credentials(environ: Mapping[str, str]) -> tuple[frozenset[str], frozenset[str]]:
+    """The header and query-parameter names of the credentials API Gateway has checked (AUTH_MODE,
+    API_KEY_REQUIRED), unless FORWARD_GATEWAY_CREDENTIALS."""
     auth_mode = environ.get("AUTH_MODE", "NONE").strip().upper() or "NONE"
     if auth_mode not in _CREDENTIALS_BY_AUTH_MODE:
         raise ConfigError(f"AUTH_MODE must be one of {', '.join(_CREDENTIALS_BY_AUTH_MODE)}, got {auth_mode!r}")
     api_keys = _parse_flag(environ, "API_KEY_REQUIRED")
     if _parse_flag(environ, "FORWARD_GATEWAY_CREDENTIALS"):
-        return frozenset()
-    return _CREDENTIALS_BY_AUTH_MODE[auth_mode] | ({_API_KEY_HEADER} if api_keys else frozenset())
+        return frozenset(), frozenset()
+    headers = _CREDENTIALS_BY_AUTH_MODE[auth_mode] | ({_API_KEY_HEADER} if api_keys else frozenset())
+    return headers, _PRESIGNED_QUERY if auth_mode == "IAM" else frozenset()
 
 
 def _parse_flag(environ: Mapping[str, str], name: str) -> bool:
@@ -151,11 +173,13 @@ def load_config(environ: Mapping[str, str]) -> ProxyConfig:
     backend_url = environ.get("BACKEND_URL")
     if not backend_url:
         raise ConfigError("BACKEND_URL is not set: name the private service, e.g. http://10.0.1.25:8080")
+    withheld_headers, withheld_query = parse_withheld_credentials(environ)
     return ProxyConfig(
         backend=parse_backend_url(backend_url),
         timeout_seconds=parse_timeout(environ.get("BACKEND_TIMEOUT_SECONDS")),
         ca_bundle=parse_ca_bundle(environ.get("BACKEND_CA_BUNDLE")),
         cors_allow_origin=parse_cors_origin(environ.get("CORS_ALLOW_ORIGIN")),
         integration_mode=parse_integration_mode(environ.get("INTEGRATION_MODE")),
-        withheld_headers=parse_withheld_headers(environ),
+        withheld_headers=withheld_headers,
+        withheld_query=withheld_query,
     )

@@ -1,48 +1,20 @@
-"""The pool's connections to the backend: each new one resolves the name afresh and tries every address within the
-time left, and each exchange reports what it did on the wire, which decides whether a failed request may go again.
-"""
+"""The pool's connections to the backend: urllib3's, except that each new one resolves the name afresh, within the
+exchange's deadline, and tries every address it gets in the time left."""
 
+import ipaddress
 import socket
 import sys
 import threading
 import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any
 
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
-from urllib3.response import HTTPResponse
 from urllib3.util.connection import allowed_gai_family
 
-
-@dataclass
-class Exchange:
-    """One attempt at a request, as the connection that carried it saw it."""
-
-    fresh_only: bool = False  # asked by the caller: never send this attempt on a socket that carried one before
-    reused: bool = False  # the socket had already carried a complete exchange (a pooled keep-alive connection)
-    head_written: bool = False  # the request line and every header were handed to the kernel
-
-
-class _Observing(threading.local):
-    exchange: Exchange
-
-
-# The pool picks and creates connections inside urlopen; this is how they find the attempt they carry. A
-# connection serves one thread at a time (Lambda runs one invocation per container; make local a few threads).
-_OBSERVING = _Observing()
-
-
-@contextmanager
-def observed(exchange: Exchange) -> Iterator[Exchange]:
-    """The connection this thread uses inside the block reports to `exchange`."""
-    _OBSERVING.exchange = exchange
-    try:
-        yield exchange
-    finally:
-        del _OBSERVING.exchange
+# What getaddrinfo returns: family, type, protocol, canonical name, and an address as socket.connect takes it.
+AddressInfo = Sequence[tuple[socket.AddressFamily, socket.SocketKind, int, str, Any]]
 
 
 def open_socket(
@@ -51,10 +23,11 @@ def open_socket(
     """Resolves `host` now, never from a cache, and tries each address it returns in turn, within `seconds` in all.
 
     Each address gets an equal share of the time still left, so an address that never answers (a stopped task
-    whose record is still served) cannot use up the time the next one needs. The last error is raised.
+    whose record is still served) cannot use up the time the next one needs. The last error is raised. The socket
+    returned keeps the time left as its timeout, which bounds a TLS handshake that follows.
     """
     deadline = None if seconds is None else time.monotonic() + seconds
-    answers = socket.getaddrinfo(host, port, allowed_gai_family(), socket.SOCK_STREAM)
+    answers = _resolve(host, port, seconds)
     error: OSError = OSError(f"{host} resolved to no address")
     for index, (family, kind, protocol, _, address) in enumerate(answers):
         share = None
@@ -73,14 +46,41 @@ def open_socket(
             sock.close()
             error = failure
             continue
+        if deadline is not None:
+            sock.settimeout(max(deadline - time.monotonic(), 0.001))
         return sock
     raise error
 
 
-class ObservedHTTPConnection(HTTPConnection):
-    """urllib3's connection, connecting through `open_socket` and reporting to the thread's `Exchange`."""
+def _resolve(host: str, port: int, seconds: float | None) -> AddressInfo:
+    """getaddrinfo within `seconds`: it takes no timeout of its own (the resolver's retries can take 10 s and
+    more), so a name is looked up on a short-lived thread while this one waits at most that long."""
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    else:  # an address literal: nothing to look up
+        return socket.getaddrinfo(host, port, allowed_gai_family(), socket.SOCK_STREAM)
+    outcome: list[AddressInfo | OSError] = []
 
-    _exchanges_on_socket = 0
+    def lookup() -> None:
+        try:
+            outcome.append(socket.getaddrinfo(host, port, allowed_gai_family(), socket.SOCK_STREAM))
+        except OSError as failure:
+            outcome.append(failure)
+
+    resolver = threading.Thread(target=lookup, name=f"resolve {host}", daemon=True)
+    resolver.start()
+    resolver.join(seconds)
+    if not outcome:
+        raise TimeoutError(f"{host} did not resolve in time")
+    if isinstance(outcome[0], OSError):
+        raise outcome[0]
+    return outcome[0]
+
+
+class BackendConnection(HTTPConnection):
+    """urllib3's connection, connecting through `open_socket`; the proxy writes and reads on its socket itself."""
 
     def _new_conn(self) -> socket.socket:
         # urllib3's own version tries the addresses one after another, each with the whole connect timeout.
@@ -95,36 +95,6 @@ class ObservedHTTPConnection(HTTPConnection):
         sys.audit("http.client.connect", self, self.host, self.port)
         return sock
 
-    def connect(self) -> None:
-        super().connect()
-        self._exchanges_on_socket = 0
 
-    def request(
-        self,
-        method: str,
-        url: str,
-        body: Any = None,
-        headers: Mapping[str, Any] | None = None,
-        **options: Any,
-    ) -> None:
-        exchange = _OBSERVING.exchange
-        exchange.reused = self.sock is not None and self._exchanges_on_socket > 0
-        if exchange.reused and exchange.fresh_only:
-            self.close()  # http.client connects again when it sends
-            exchange.reused = False
-        super().request(method, url, body=body, headers=headers, **options)
-
-    def send(self, data: Any) -> None:
-        # http.client writes the request line and all headers in its first send() of a request (the body, if
-        # any, follows in later ones), so the first that returns means the whole head reached the kernel.
-        super().send(data)
-        _OBSERVING.exchange.head_written = True
-
-    def getresponse(self) -> HTTPResponse:  # type: ignore[override]  # urllib3's own override differs alike
-        response = super().getresponse()
-        self._exchanges_on_socket += 1
-        return response
-
-
-class ObservedHTTPSConnection(ObservedHTTPConnection, HTTPSConnection):
-    """The same for https: HTTPSConnection.connect() opens its socket through `_new_conn` above."""
+class BackendTLSConnection(BackendConnection, HTTPSConnection):
+    """The same for https: HTTPSConnection.connect() opens its socket through `_new_conn` above, then verifies."""

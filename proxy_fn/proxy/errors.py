@@ -21,6 +21,14 @@ class MalformedEvent(ProxyError):
     metric = "MalformedEvent"
 
 
+class RefusedPath(ProxyError):
+    """A path the proxy does not forward: a '.' or '..' segment could leave the backend's base path."""
+
+    status = HTTPStatus.BAD_REQUEST
+    kind = "refused_path"
+    metric = "RefusedPath"
+
+
 class BackendUnreachable(ProxyError):
     status = HTTPStatus.BAD_GATEWAY
     kind = "backend_unreachable"
@@ -31,6 +39,14 @@ class BackendTimeout(ProxyError):
     status = HTTPStatus.GATEWAY_TIMEOUT
     kind = "backend_timeout"
     metric = "BackendTimeout"
+
+
+class BackendInvalidResponse(ProxyError):
+    """The backend's answer broke HTTP/1.1 (status, header fields, framing) or ended before its framing said."""
+
+    status = HTTPStatus.BAD_GATEWAY
+    kind = "backend_invalid_response"
+    metric = "BackendInvalidResponse"
 
 
 class BackendResponseTooLarge(ProxyError):

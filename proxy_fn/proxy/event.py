@@ -9,6 +9,9 @@ from proxy.errors import MalformedEvent
 
 _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 _FORBIDDEN_IN_VALUE = re.compile(r"[\r\n\x00]")
+# API Gateway's request id (a UUID) and source IP (an address, or the console's "test-invoke-source-ip") become
+# header values: visible ASCII only.
+_CONTEXT_VALUE = re.compile(r"[\x21-\x7e]{0,256}")
 
 
 @dataclass(frozen=True)
@@ -45,8 +48,8 @@ def parse_event(event: Any) -> ClientRequest:
         query=_pairs(event, "multiValueQueryStringParameters", "queryStringParameters"),
         headers=headers,
         body=_body(event, headers),
-        request_id=_optional_str(context, "requestId"),
-        source_ip=_optional_str(identity, "sourceIp"),
+        request_id=_context_value(context, "requestContext.requestId", "requestId"),
+        source_ip=_context_value(identity, "requestContext.identity.sourceIp", "sourceIp"),
         caller=_caller(context, identity),
     )
 
@@ -63,6 +66,13 @@ def _caller(context: dict[str, Any], identity: dict[str, Any]) -> str | None:
     if caller is not None and _FORBIDDEN_IN_VALUE.search(caller):
         raise MalformedEvent("the authorizer's principal contains a line break or NUL")
     return caller
+
+
+def _context_value(container: dict[str, Any], where: str, key: str) -> str | None:
+    value = _optional_str(container, key)
+    if value is not None and not _CONTEXT_VALUE.fullmatch(value):
+        raise MalformedEvent(f"{where} must be at most 256 visible ASCII characters")
+    return value or None
 
 
 def _optional_dict(container: dict[str, Any], key: str) -> dict[str, Any]:

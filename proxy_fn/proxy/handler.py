@@ -50,7 +50,11 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> LambdaRespo
         request_id = request.request_id or request_id
         mapping_templates = CONFIG.integration_mode is IntegrationMode.VTL
         upstream = build_upstream_request(
-            request, CONFIG.backend, text_only=mapping_templates, withheld=CONFIG.withheld_headers
+            request,
+            CONFIG.backend,
+            text_only=mapping_templates,
+            withheld=CONFIG.withheld_headers,
+            withheld_query=CONFIG.withheld_query,
         )
         with backend_call(upstream.method) as record_status:
             sent = time.perf_counter()
@@ -89,4 +93,6 @@ def _report_dropped_cookies(response: LambdaResponse) -> None:
 
 
 def _cookie_name(cookie: str) -> str:
-    return cookie.split("=", 1)[0].strip()[:64]
+    """The name of `name=value; attributes`; a cookie without '=' is all value (RFC 6265bis 5.6): no name."""
+    pair = cookie.split(";", 1)[0]
+    return pair.split("=", 1)[0].strip()[:64] if "=" in pair else ""

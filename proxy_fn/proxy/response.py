@@ -7,7 +7,7 @@ from typing import Any
 
 from proxy.backend import BackendResponse
 from proxy.errors import BackendResponseTooLarge, BodyNotText
-from proxy.upstream import HOP_BY_HOP
+from proxy.http1 import HOP_BY_HOP
 
 # Lambda's synchronous response payload limit (6 MB), counted on the serialised JSON.
 LAMBDA_RESPONSE_LIMIT_BYTES = 6_291_556

@@ -138,6 +138,7 @@ _AUTHORIZER_CONSOLE = "configure-api-gateway-lambda-authorization-with-console.h
 _AUTHORIZER_OUTPUT = "api-gateway-lambda-authorizer-output.html"
 _LAMBDA_ERRORS = "handle-errors-in-lambda-integration.html"
 _QUOTAS = "limits.html"
+_GATEWAY_RESPONSE_TYPES = "supported-gateway-response-types.html"
 _KNOWN_ISSUES = "api-gateway-known-issues.html"
 _TO_TEXT_TEMPLATE = (
     "When converting a binary payload to a text string, API Gateway always applies a Base64 encoding on the binary "
@@ -649,6 +650,33 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
         BOTH,
         localstack=(_HEADER_REMAPPING,),
         note="The proxy still removes hop-by-hop headers itself, for events that carry them (sam local invoke).",
+    ),
+    Assumption(
+        "A34",
+        "A failed authorizer is a 500, and is not cached",
+        "A TOKEN authorizer invocation that fails (the function raises anything but `Unauthorized`) is answered "
+        "with a 500, and nothing is cached: the same token's next request runs the authorizer again. So the "
+        "authorizer fails, rather than returning a Deny, when its token store cannot be read (a Deny would be "
+        "cached for AuthorizerCacheTtlSeconds).",
+        BOTH,
+        docs=(
+            _doc(
+                _GATEWAY_RESPONSE_TYPES,
+                "The gateway response for failing to connect to a custom or Amazon Cognito authorizer. If the "
+                "response type is unspecified, this response defaults to the DEFAULT_5XX type.",
+            ),
+            _doc(
+                _GATEWAY_RESPONSE_TYPES,
+                "The gateway response when a custom or Amazon Cognito authorizer failed to authenticate the caller. "
+                "If the response type is unspecified, this response defaults to the DEFAULT_5XX type.",
+            ),
+        ),
+        unverified="Which of the two (AUTHORIZER_CONFIGURATION_ERROR, AUTHORIZER_FAILURE) a raised error selects, "
+        "and that a failure is never cached: AWS documents the caching of policies only.",
+        note="Community reports (e.g. dev.to/marcogrcr, API Gateway + Lambda authorizer failure modes) show a 500 "
+        'with `x-amzn-ErrorType: AuthorizerConfigurationException` and `{"message": null}`; the local gateway '
+        "answers that, uncached. If AWS cached the failure, one unreadable second would lock a token out for the "
+        "TTL either way, and a Deny would say less about why.",
     ),
 )
 

@@ -27,6 +27,8 @@ RecordProperty = Any  # pytest's record_property fixture: (name, value) -> None
 
 # Set to 1 to let A15 break the proxy function's configuration for about a minute (restored afterwards).
 BREAK_FUNCTION_VARIABLE = "E2E_BREAK_PROXY_FUNCTION"
+# Set to 1 to let A34 make the token store unreadable for about two minutes (restored afterwards).
+BREAK_TOKEN_STORE_VARIABLE = "E2E_BREAK_TOKEN_STORE"
 # Latin-1 text: not UTF-8, so only a binary conversion keeps it byte for byte.
 NOT_UTF8 = b'caf\xe9 "it\'s" \\ back/slash \x00\xff end'
 
@@ -429,6 +431,52 @@ def test_the_authorizers_context_reaches_the_backend_as_the_client_name(
     echo = _echo(call("GET", "/anything"))
 
     assert _received_header(echo, "X-Authenticated-Client") == caller.client
+
+
+@contextmanager
+def _token_store_unreadable(stack: Stack) -> Iterator[float]:
+    """The token parameter holds text that is not the documented JSON, until the authorizer's cached copy has
+    expired; restored on exit, again waiting that long. Yields TokenCacheSeconds plus a margin."""
+    import boto3
+
+    ssm = boto3.client("ssm")
+    name = stack.outputs["AuthTokensParameterName"]
+    original = ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"]
+    settle = float(stack.parameters.get("TokenCacheSeconds", "60")) + 10
+    ssm.put_parameter(Name=name, Value="not the token store", Type="SecureString", Overwrite=True)
+    try:
+        time.sleep(settle)
+        yield settle
+    finally:
+        ssm.put_parameter(Name=name, Value=original, Type="SecureString", Overwrite=True)
+
+
+@assumption("A34")
+def test_a_failed_authorizer_is_a_500_and_is_not_cached(
+    stack: Stack, api_url: str, credentials: dict[str, str], record_property: RecordProperty
+) -> None:
+    _token_stack(stack)
+    if os.environ.get(BREAK_TOKEN_STORE_VARIABLE) != "1":
+        pytest.skip(
+            "an authorizer failure cannot be caused from outside; "
+            f"{BREAK_TOKEN_STORE_VARIABLE}=1 lets this test make the token store unreadable for about two minutes "
+            "(every client is refused meanwhile) and restore it"
+        )
+    api_key = {name: value for name, value in credentials.items() if name == "x-api-key"}
+    # A token never presented before: nothing is cached for it, and once the store reads again it is a Deny.
+    headers = {**api_key, "Authorization": f"Bearer unknown-{uuid.uuid4().hex}"}
+    with _token_store_unreadable(stack) as settle:
+        failed = HTTP.request("GET", f"{api_url}/anything", headers=headers)
+    time.sleep(settle)  # the authorizer reads the restored store; API Gateway's cache TTL is far longer
+    after = HTTP.request("GET", f"{api_url}/anything", headers=headers)
+
+    record_property(
+        "observed",
+        f"{failed.status} {failed.headers.get('x-amzn-ErrorType')} {failed.data[:80].decode('utf-8', 'replace')}; "
+        f"then {after.status}",
+    )
+    assert failed.status == 500
+    assert after.status == 403  # a cached failure would still be a 500
 
 
 # ---- Limits ----

@@ -6,14 +6,17 @@ import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
+from types import ModuleType, SimpleNamespace
 from typing import Any
 
 import boto3
 import pytest
 from aws_lambda_powertools.utilities import parameters
+from botocore.exceptions import ClientError
 from moto import mock_aws
 
+from local_gateway.authorization import TokenAuthorization
+from local_gateway.gateway_responses import REFUSALS
 from local_gateway.lambda_runtime import lambda_context
 from local_gateway.policy import is_allowed
 from tests.support.logs import captured
@@ -55,8 +58,10 @@ def authorizer(ssm: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType
     parameters.clear_caches()  # type: ignore[no-untyped-call]  # Powertools ships it untyped
 
 
-def authorize(module: ModuleType, authorization: object, route: str = "GET/orders") -> dict[str, Any]:
-    event = {"type": "TOKEN", "authorizationToken": authorization, "methodArn": f"{API_ARN}/{route}"}
+def authorize(
+    module: ModuleType, authorization: object, route: str = "GET/orders", api_arn: str = API_ARN
+) -> dict[str, Any]:
+    event = {"type": "TOKEN", "authorizationToken": authorization, "methodArn": f"{api_arn}/{route}"}
     result: dict[str, Any] = module.lambda_handler(event, lambda_context())
     return result
 
@@ -135,19 +140,55 @@ def test_a_rotation_takes_effect_after_the_cache_ttl_without_a_redeploy(ssm: Any
     [None, "not json", "[]", '{"acme": "tooshort"}', '{"acme": [42]}', '{"acme": "' + "A" * 64 + '"}'],
     ids=["missing", "not-json", "not-an-object", "short-hash", "not-a-string", "upper-case-hex"],
 )
-def test_an_unreadable_or_invalid_store_denies_everyone_and_logs_an_error(
+def test_an_unreadable_or_invalid_store_fails_the_invocation_instead_of_returning_a_cacheable_deny(
     ssm: Any, authorizer: ModuleType, value: str | None
 ) -> None:
+    """API Gateway caches a returned policy per token for AuthorizerCacheTtlSeconds; a failed invocation returns
+    none, so the client's next request, once the store reads again, is authorized afresh."""
     if value is not None:
         store_tokens(ssm, value)
 
-    with captured(authorizer.logger) as logs:
-        result = authorize(authorizer, f"Bearer {ACME_TOKEN}")
+    with captured(authorizer.logger) as logs, pytest.raises(authorizer.TokenStoreUnavailable) as failure:
+        authorize(authorizer, f"Bearer {ACME_TOKEN}")
 
-    assert not allowed(result)
+    assert str(failure.value) != "Unauthorized"  # which API Gateway would answer 401
     errors = logs.at_level("ERROR")
     assert len(errors) == 1
-    assert ACME_TOKEN not in json.dumps(errors)
+    assert ACME_TOKEN not in json.dumps(errors) + str(failure.value)
+
+
+def test_a_throttled_store_read_fails_and_the_next_read_allows(
+    ssm: Any, authorizer: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store_tokens(ssm, json.dumps({"acme": sha256(ACME_TOKEN)}))
+    provider = authorizer.SSM
+    throttled = ClientError({"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, "GetParameter")
+
+    def throttle(*args: Any, **kwargs: Any) -> str:
+        raise throttled
+
+    monkeypatch.setattr(authorizer, "SSM", SimpleNamespace(get=throttle))
+    with pytest.raises(authorizer.TokenStoreUnavailable, match="ClientError"):
+        authorize(authorizer, f"Bearer {ACME_TOKEN}")
+    monkeypatch.setattr(authorizer, "SSM", provider)
+
+    assert allowed(authorize(authorizer, f"Bearer {ACME_TOKEN}"))
+
+
+@pytest.mark.parametrize("partition", ["aws", "aws-cn", "aws-us-gov"])
+def test_allow_and_deny_keep_the_method_arns_partition(ssm: Any, authorizer: ModuleType, partition: str) -> None:
+    """A policy in another partition than the request's never matches: every request there would be denied."""
+    store_tokens(ssm, json.dumps({"acme": sha256(ACME_TOKEN)}))
+    api_arn = f"arn:{partition}:execute-api:eu-west-1:123456789012:abc123defg/v1"
+
+    allow = authorize(authorizer, f"Bearer {ACME_TOKEN}", api_arn=api_arn)
+    deny = authorize(authorizer, f"Bearer {GLOBEX_TOKEN}", api_arn=api_arn)
+
+    for result in (allow, deny):
+        assert [arn for statement in result["policyDocument"]["Statement"] for arn in statement["Resource"]] == [
+            f"{api_arn}/*/*"
+        ]
+    assert allowed(allow, api_arn=api_arn)
 
 
 def test_a_cached_allow_covers_the_clients_next_path_and_no_other_api(ssm: Any, authorizer: ModuleType) -> None:
@@ -195,3 +236,25 @@ def test_the_sample_events_get_their_named_outcome(
         return
     result = authorizer.lambda_handler(event, lambda_context())
     assert result["policyDocument"]["Statement"][0]["Effect"] == outcome
+
+
+def test_the_local_gateway_answers_a_failed_authorizer_500_and_caches_nothing(
+    ssm: Any, authorizer: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What API Gateway does with a failed authorizer is assumption A34; `make local` answers as it predicts."""
+    gate = TokenAuthorization(
+        lambda event: authorizer.lambda_handler(event, lambda_context()),
+        r"Bearer .+",
+        cache_ttl_seconds=300,
+        api_arn=API_ARN,
+    )
+    store_tokens(ssm, "not the token store")
+
+    failed = gate.decide(f"Bearer {ACME_TOKEN}", "GET", "/orders")
+    store_tokens(ssm, json.dumps({"acme": sha256(ACME_TOKEN)}))
+    authorizer.SSM.clear_cache()  # the authorizer's own copy of the store (TokenCacheSeconds)
+    after = gate.decide(f"Bearer {ACME_TOKEN}", "GET", "/orders")
+
+    assert failed.refusal == "AUTHORIZER_CONFIGURATION_ERROR"
+    assert REFUSALS[failed.refusal][0] == 500
+    assert (after.refusal, after.context.get("client")) == (None, "acme")

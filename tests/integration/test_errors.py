@@ -117,15 +117,25 @@ def test_the_largest_binary_response_that_fits_gets_through(
         {"httpMethod": "POST", "path": "/", "body": 12},
         {"httpMethod": "GET", "path": "/", "requestContext": "nope"},
         {"httpMethod": "GET", "path": "/", "multiValueQueryStringParameters": {"a": "not-a-list"}},
+        # Only a direct invoke can send these; they would become X-Request-Id and X-Forwarded-For.
+        {"httpMethod": "GET", "path": "/", "requestContext": {"requestId": "r-1\r\nX-Injected: 1"}},
+        {"httpMethod": "GET", "path": "/", "requestContext": {"requestId": "r-\u20ac"}},
+        {"httpMethod": "GET", "path": "/", "requestContext": {"requestId": "r-\udc80"}},
+        {"httpMethod": "GET", "path": "/", "requestContext": {"identity": {"sourceIp": "203.0.113.9\n"}}},
+        {"httpMethod": "GET", "path": "/", "requestContext": {"identity": {"sourceIp": "\u0100.0.0.1"}}},
+        {"httpMethod": "GET", "path": "/", "requestContext": {"identity": {"sourceIp": "\ud800"}}},
     ],
 )
-def test_a_malformed_event_is_a_400_json_answer(proxy_to: RecordingBackend, event: object) -> None:
+def test_a_malformed_event_is_a_400_json_answer(
+    proxy_to: RecordingBackend, proxy_logs: LogLines, event: object
+) -> None:
     response = invoke_handler(event)
 
     assert response["statusCode"] == 400
     assert response["headers"]["Content-Type"] == "application/json"
     assert _error(response["body"].encode())["requestId"]
     assert proxy_to.requests == []
+    assert [line["level"] for line in proxy_logs.records()] == ["WARNING"]  # an explained refusal, no traceback
 
 
 @pytest.mark.parametrize(

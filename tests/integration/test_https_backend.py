@@ -57,3 +57,17 @@ def test_the_ca_bundle_parameter_names_a_file_inside_the_package(tmp_path: Path)
 
     with pytest.raises(ConfigError, match="BACKEND_CA_BUNDLE"):
         load_config({"BACKEND_URL": "https://10.0.0.1", "BACKEND_CA_BUNDLE": str(tmp_path / "missing.pem")})
+
+
+@pytest.mark.parametrize("integration_mode", ["PROXY"], indirect=True)  # binary bodies
+def test_large_bodies_cross_tls_both_ways_byte_for_byte(
+    chain: RestApiIntegration, https_backend: RecordingBackend, configure_proxy: ConfigureProxy, private_ca: PrivateCa
+) -> None:
+    """Request bodies over one slice go out slice by slice, answers come in bounded reads: TLS records across both."""
+    configure_proxy(https_backend.url, backend_ca_bundle=str(private_ca.ca_bundle))
+    body = bytes(range(256)) * 12_000  # 3 MB, not UTF-8
+
+    response = chain.handle(MethodRequest("POST", "/echo", headers=[("Accept", "*/*")], body=body))
+
+    assert (response.status, response.body) == (200, body)
+    assert https_backend.last.body == body

@@ -182,13 +182,12 @@ def test_the_backend_base_path_prefixes_every_request(
     assert proxy_to.last.target == "/internal/api/orders/1?x=1"
 
 
-@pytest.mark.parametrize("path", ["/@evil.example/x", "/..%2F..%2Fetc/passwd", "/%2e%2e/admin", "/a/http:%2F%2Fevil"])
+@pytest.mark.parametrize("path", ["/@evil.example/x", "/a/http:%2F%2Fevil", "/%2e%2etc/x", "/a%2fb%5Cc/%7e"])
 def test_no_path_can_change_the_backend_host(chain: RestApiIntegration, proxy_to: RecordingBackend, path: str) -> None:
     response = chain.handle(MethodRequest("GET", path))
 
     assert response.status == 200
-    # urllib3 writes percent-escapes in upper case (%2e -> %2E), equivalent by RFC 3986 2.1; nothing is decoded.
-    assert proxy_to.last.target.lower() == path.lower()
+    assert proxy_to.last.target == path  # every escape as the client wrote it: nothing decoded or re-encoded
     assert proxy_to.last.header("Host") == proxy_to.url.removeprefix("http://")
 
 

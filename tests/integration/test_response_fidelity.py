@@ -79,6 +79,21 @@ def test_several_cookies_all_reach_the_client_in_proxy_mode_and_the_first_under_
         assert received == [value for _, value in cookies]
 
 
+@pytest.mark.parametrize("integration_mode", ["VTL"], indirect=True)  # the one mode that drops cookies
+def test_a_dropped_cookie_without_a_name_is_logged_without_its_value(
+    chain: RestApiIntegration, proxy_to: RecordingBackend, proxy_logs: LogLines
+) -> None:
+    """A cookie without '=' is all value (RFC 6265bis 5.6): its name is empty, and the value stays out of the log."""
+    cookies = [("Set-Cookie", "a=1"), ("Set-Cookie", "s3cr3t-name-less; Path=/"), ("Set-Cookie", "theme=dark")]
+    proxy_to.responder = lambda _: Reply(200, cookies, b"ok")
+
+    chain.handle(MethodRequest("GET", "/login"))
+
+    dropped = [line for line in proxy_logs.records() if "dropped_set_cookie" in line]
+    assert [line["cookie_names"] for line in dropped] == [["", "theme"]]
+    assert "s3cr3t" not in proxy_logs.text()
+
+
 TEXT_BODIES = [
     ("text/plain; charset=utf-8", "héllo wörld € 😀 'quotes' \"doubles\" \\ \n".encode()),
     ("application/json", b'{"a": "it\'s", "b": [1, 2.5, null], "c": "\\u00e9"}'),

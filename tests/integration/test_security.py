@@ -4,6 +4,7 @@ import json
 import logging
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from hypothesis import given
@@ -16,7 +17,7 @@ from local_gateway.lambda_runtime import lambda_context
 from local_gateway.local_tokens import LocalTokenStore
 from local_gateway.sam_template import load_template
 from proxy import handler as proxy_handler
-from proxy.upstream import PROXY_OWNED
+from proxy.upstream import CLIENT_CLAIMS, PROXY_OWNED
 from tests.conftest import ConfigureProxy
 from tests.support.backend import RecordingBackend
 from tests.support.logs import captured
@@ -50,7 +51,7 @@ def test_no_client_header_overrides_what_the_proxy_sets(
     assert received.headers_named("Host") == [proxy_to.url.removeprefix("http://")]
     assert received.headers_named("X-Request-Id") == [response.request_id]
     assert received.headers_named("X-Forwarded-For")[0].endswith("203.0.113.9")
-    assert received.headers_named("X-Forwarded-Proto") in (["https"], ["http"])
+    assert received.headers_named("X-Forwarded-Proto") == ["https"]
     assert received.headers_named("X-Authenticated-Client") == []
     assert received.headers_named("Forwarded") == []
 
@@ -197,3 +198,77 @@ def test_credentials_api_gateway_consumed_stay_out_of_the_backend_unless_asked_f
         name: value for name, value in received.items() if value is not None and name != "X-Amz-Security-Token"
     } == (reaches_backend)
     assert (received["X-Amz-Security-Token"] is None) == (auth_mode == "IAM" and forward == "false")
+
+
+PRESIGNED = [
+    ("X-Amz-Algorithm", "AWS4-HMAC-SHA256"),
+    ("X-Amz-Credential", "AKIAEXAMPLE/20260101/eu-west-1/execute-api/aws4_request"),
+    ("X-Amz-Date", "20260101T000000Z"),
+    ("X-Amz-Expires", "300"),
+    ("X-Amz-SignedHeaders", "host"),
+    ("X-Amz-Security-Token", "session-token"),
+    ("X-Amz-Signature", "0" * 64),
+]
+
+
+@pytest.mark.parametrize(("auth_mode", "forward"), [("IAM", "false"), ("IAM", "true"), ("TOKEN", "false")])
+def test_presigned_iam_credentials_in_the_query_stay_at_the_gate_too(
+    chain: RestApiIntegration, proxy_to: RecordingBackend, configure_proxy: ConfigureProxy, auth_mode: str, forward: str
+) -> None:
+    configure_proxy(proxy_to.url, auth_mode=auth_mode, forward_gateway_credentials=forward)
+
+    chain.handle(MethodRequest("GET", "/report", query=[("page", "2"), *PRESIGNED]))
+
+    query = parse_qsl(urlsplit(proxy_to.last.target).query)
+    withheld = auth_mode == "IAM" and forward == "false"
+    assert query == ([("page", "2")] if withheld else [("page", "2"), *PRESIGNED])
+
+
+# A '.' or '..' segment, in the spellings a backend may resolve: literal, percent-encoded in either case, behind an
+# encoded slash or backslash, or before Tomcat's ';' path parameters.
+DOT_SEGMENT_PATHS = [
+    "/../secret.txt",
+    "/a/./b",
+    "/a/..",
+    "/%2e%2e/secret.txt",
+    "/.%2E/secret.txt",
+    "/%2E%2E%2Fsecret.txt",
+    "/a%2f..%2fb",
+    "/a%5C..%5Cb",
+    "/..;jsessionid=1/admin",
+]
+
+
+@pytest.mark.parametrize("path", DOT_SEGMENT_PATHS)
+def test_a_path_with_a_dot_segment_is_a_400_and_never_reaches_the_backend(
+    chain: RestApiIntegration, proxy_to: RecordingBackend, configure_proxy: ConfigureProxy, path: str
+) -> None:
+    """With BACKEND_URL=.../public, GET /%2e%2e/secret.txt reached a path-normalising backend as /secret.txt."""
+    configure_proxy(proxy_to.url + "/public")
+
+    response = chain.handle(MethodRequest("GET", path))
+
+    assert response.status == 400
+    assert "'.' or '..' segment" in json.loads(response.body)["message"]
+    assert proxy_to.requests == []
+
+
+@pytest.mark.parametrize("path", ["/.well-known/x", "/a.b/..c/c..", "/...", "/%2e%2e%2e", "/a/%252e%252e/b"])
+def test_dots_that_are_not_a_dot_segment_pass_unchanged(
+    chain: RestApiIntegration, proxy_to: RecordingBackend, path: str
+) -> None:
+    assert chain.handle(MethodRequest("GET", path)).status == 200
+    assert proxy_to.last.target == path
+
+
+def test_client_claims_of_identity_and_overrides_never_reach_the_backend(
+    chain: RestApiIntegration, proxy_to: RecordingBackend
+) -> None:
+    """Frameworks trust these (a client IP for an allowlist, a URL or method for routing); only the proxy's own
+    X-Forwarded-For says who called, and API Gateway already checked the real method and path."""
+    claims = [(name.title(), "forged") for name in sorted(CLIENT_CLAIMS)]
+
+    chain.handle(MethodRequest("GET", "/", headers=[*claims, ("X-Forwarded-Proto", "http")], source_ip="203.0.113.9"))
+
+    assert [name for name, _ in claims if proxy_to.last.header(name) is not None] == []
+    assert proxy_to.last.headers_named("X-Forwarded-Proto") == ["https"]  # API Gateway serves HTTPS only

@@ -16,7 +16,8 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 
 from local_gateway.sam_template import load_template
-from proxy.upstream import HOP_BY_HOP, PROXY_OWNED
+from proxy.http1 import HOP_BY_HOP
+from proxy.upstream import PROXY_OWNED
 from tests.sam_local.sam_cli import PROJECT_ROOT, BuiltTemplates, record_timing, sam_environment, sam_local_invoke
 from tests.support.backend import ReceivedRequest, RecordingBackend, Reply
 from tests.support.sample_requests import EVENTS_DIR, SAMPLE_REQUESTS, event_path

@@ -2,6 +2,7 @@
 
 import socket
 import threading
+import time
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ class Resolver:
     def __init__(self, name: str) -> None:
         self.name = name
         self.lookups = 0
+        self.delay_seconds = 0.0  # how long each lookup takes, as a slow or unreachable DNS server makes it
         self._addresses: tuple[str, ...] = ()
         self._lock = threading.Lock()
 
@@ -24,6 +26,7 @@ class Resolver:
         with self._lock:
             self.lookups += 1
             addresses = self._addresses
+        time.sleep(self.delay_seconds)
         if not addresses:
             raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
         return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (address, port)) for address in addresses]

@@ -43,6 +43,10 @@ def test_the_host_header_names_the_backend(target: BackendTarget, host_header: s
         ({"BACKEND_URL": "http://10.0.0.1:99999"}, "BACKEND_URL is not a valid URL"),
         ({"BACKEND_URL": "http:///path"}, "BACKEND_URL has no host"),
         ({"BACKEND_URL": "http://orders..internal"}, "not a valid DNS name"),
+        ({"BACKEND_URL": "http://a/public/../private"}, "without '.' or '..' segments"),
+        ({"BACKEND_URL": "http://a/%2e/x"}, "without '.' or '..' segments"),
+        ({"BACKEND_URL": "http://a/has space"}, "URI path characters"),
+        ({"BACKEND_URL": "http://a/100%"}, "URI path characters"),
         (
             {"BACKEND_URL": "http://a", "BACKEND_TIMEOUT_SECONDS": "soon"},
             "BACKEND_TIMEOUT_SECONDS must be a number",
@@ -92,6 +96,14 @@ def test_the_credentials_api_gateway_consumed_are_withheld_unless_forwarding_is_
     settings: dict[str, str], withheld: set[str]
 ) -> None:
     assert load_config({"BACKEND_URL": "http://a", **settings}).withheld_headers == withheld
+
+
+@pytest.mark.parametrize(("forward", "withheld"), [("false", True), ("true", False)])
+def test_iam_withholds_a_presigned_urls_query_credentials_too(forward: str, withheld: bool) -> None:
+    config = load_config({"BACKEND_URL": "http://a", "AUTH_MODE": "IAM", "FORWARD_GATEWAY_CREDENTIALS": forward})
+
+    assert ({"x-amz-signature", "x-amz-credential", "x-amz-security-token"} <= config.withheld_query) is withheld
+    assert load_config({"BACKEND_URL": "http://a", "AUTH_MODE": "TOKEN"}).withheld_query == frozenset()
 
 
 @pytest.mark.parametrize(

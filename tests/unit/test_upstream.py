@@ -33,9 +33,13 @@ def request(path: str = "/", query: list[tuple[str, str]] | None = None, **kwarg
         ("/caf\u00e9", "/base/caf%C3%A9"),
         ("/a\r\nHost: evil", "/base/a%0D%0AHost:%20evil"),
         ("//evil.example/x", "/base//evil.example/x"),
+        ("/a%zz/b%2F%2ex", "/base/a%25zz/b%2F%2ex"),
+        ("/100%", "/base/100%25"),
+        ("/a b%2Fc%", "/base/a%20b%2Fc%25"),
     ],
 )
 def test_the_path_is_made_safe_without_decoding_it(path: str, target: str) -> None:
+    """Valid escapes pass as written; a '%' that starts none is encoded itself, never the escapes around it."""
     assert build_upstream_request(request(path), BACKEND).target == target
 
 
@@ -86,3 +90,12 @@ def test_mapping_templates_ask_the_backend_for_an_uncompressed_answer() -> None:
 
     assert [value for name, value in as_text if name == "Accept-Encoding"] == ["identity"]
     assert [value for name, value in as_proxy if name == "Accept-Encoding"] == ["gzip, br"]
+
+
+def test_a_client_without_accept_encoding_is_sent_identity_and_one_with_it_keeps_it() -> None:
+    """RFC 9110 12.5.3: no Accept-Encoding means any coding is acceptable; the client sent none it could decode."""
+    without = build_upstream_request(request(), BACKEND).headers
+    gzip = build_upstream_request(request(headers=[("Accept-Encoding", "gzip")]), BACKEND).headers
+
+    assert [value for name, value in without if name.lower() == "accept-encoding"] == ["identity"]
+    assert [value for name, value in gzip if name.lower() == "accept-encoding"] == ["gzip"]
