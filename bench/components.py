@@ -48,7 +48,8 @@ def actions(proxy: Proxy) -> dict[str, Action]:
     config, context = handler.CONFIG, proxy.context
     event = proxy_event("GET", "/text/1024", b"")
     request = parse_event(event)
-    upstream = build_upstream_request(request, config.backend, text_only=True, withheld=config.withheld_headers)
+    withheld = {"withheld": config.withheld_headers, "withheld_query": config.withheld_query}
+    upstream = build_upstream_request(request, config.backend, text_only=True, **withheld)
     answer = handler.BACKEND.send(upstream)
 
     # Writes to the worker's stdout, which bench.run sends to /dev/null, as it does the handler's own lines.
@@ -85,9 +86,7 @@ def actions(proxy: Proxy) -> dict[str, Action]:
         WHOLE: lambda: proxy.invoke(event),
         PARTS[0]: lambda: handler_context(event, context),
         PARTS[1]: lambda: parse_event(event),
-        PARTS[2]: lambda: build_upstream_request(
-            request, config.backend, text_only=True, withheld=config.withheld_headers
-        ),
+        PARTS[2]: lambda: build_upstream_request(request, config.backend, text_only=True, **withheld),
         PARTS[3]: lambda: handler.BACKEND.send(upstream),
         PARTS[4]: lambda: to_lambda_response(answer, config.cors_allow_origin, text_only=True),
         PARTS[5]: lambda: handler.LOG.info_line("proxied", {"method": "GET", "status": 200, "backend_ms": 0.5}),
