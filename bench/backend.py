@@ -2,7 +2,8 @@
 
     python -m bench.backend --port N
 
-GET /text/<n> answers n bytes of text, POST drains the body and answers 204, GET /stats counts connections.
+GET /text/<n> answers n bytes of text, POST drains the body and answers 204. GET /stats gives the number of
+connections opened so far and the headers of the last other request (what the proxy sent, for the yardsticks).
 """
 
 import argparse
@@ -10,19 +11,16 @@ import json
 import socket
 import sys
 import threading
-from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-
-@cache
-def text_body(size: int) -> bytes:
-    return (b"0123456789abcdef" * (size // 16 + 1))[:size]
+from bench.fixtures import text_body
 
 
 class EchoBackend:
     def __init__(self, port: int = 0) -> None:
         self.connections_opened = 0
+        self.last_headers: list[tuple[str, str]] = []
         self._server = ThreadingHTTPServer(("127.0.0.1", port), _handler(self))
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
@@ -54,8 +52,10 @@ def _handler(backend: EchoBackend) -> type[BaseHTTPRequestHandler]:
 
         def do_GET(self) -> None:
             if self.path == "/stats":
-                body = json.dumps({"connections_opened": backend.connections_opened}).encode()
+                stats = {"connections_opened": backend.connections_opened, "last_headers": backend.last_headers}
+                body = json.dumps(stats).encode()
             else:
+                backend.last_headers = list(self.headers.items())
                 body = text_body(int(self.path.rsplit("/", 1)[1]))
             self.send_response_only(200)
             self.send_header("Content-Type", "text/plain")
@@ -64,6 +64,7 @@ def _handler(backend: EchoBackend) -> type[BaseHTTPRequestHandler]:
             self.wfile.write(body)
 
         def do_POST(self) -> None:
+            backend.last_headers = list(self.headers.items())
             remaining = int(self.headers.get("Content-Length") or 0)
             while remaining:
                 remaining -= len(self.rfile.read(min(remaining, 1 << 20)))

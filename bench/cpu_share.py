@@ -8,6 +8,11 @@ document the period; a third-party measurement saw Lambda pause a function that 
 boundaries (pwrdrvr/lambda-dispatch issue 246), and a 20 ms period also spreads the pauses over more requests than
 the kernel's default 100 ms, so interleaved rounds converge sooner. cgroup v1 (cpu.cfs_quota_us) and v2 (cpu.max) are
 both supported; creating a group needs root.
+
+Lambda throttles the invocations, not the init: "On-demand Lambda functions use a full vCPU (non-throttled) [...]
+during its initialization phase" (AWS Serverless Land, "Effectively running Java on serverless", Utilize
+initialization phase). So a measured process imports its function at a full CPU and then joins its group
+(`join_group`) before its first invocation; `QuotaGroup.preexec` holds a whole process from its start instead.
 """
 
 import contextlib
@@ -53,6 +58,7 @@ class Measured:
     wall_s: float
     cpu_s: float
     returncode: int
+    spawned_ns: int  # time.perf_counter_ns() just before the fork: the child's own clock readings compare with it
 
 
 def cgroup_layout() -> tuple[str, Path] | str:
@@ -97,9 +103,25 @@ class QuotaGroup:
     def __exit__(self, *exc: object) -> None:
         remove_group(self.path)
 
+    @property
+    def procs(self) -> Path:
+        """The file a process writes its pid to to join the group (see `join_group`)."""
+        return self.path / "cgroup.procs"
+
     def preexec(self) -> None:
-        """Runs in the child between fork and exec: the measured program starts inside the group."""
-        (self.path / "cgroup.procs").write_text(str(os.getpid()))
+        """Runs in the child between fork and exec: the whole program runs inside the group."""
+        join_group(self.procs)
+
+    def throttled_periods(self) -> int:
+        """How many quota periods ended with the group's processes paused for having used up their share."""
+        stats = dict(line.split() for line in (self.path / "cpu.stat").read_text().splitlines())
+        return int(stats["nr_throttled"])
+
+
+def join_group(procs: Path | str | None) -> None:
+    """Moves the calling process into a group (None: stays unconstrained). From then on it gets the group's share."""
+    if procs is not None:
+        Path(procs).write_text(str(os.getpid()))
 
 
 def _enable_cpu_controller(parent: Path) -> None:
@@ -126,18 +148,18 @@ def remove_group(path: Path) -> None:
 
 
 @contextmanager
-def held_to(share: CpuShare | None) -> Iterator[Callable[[], None] | None]:
-    """The preexec function that puts a child under `share`, or None to run it unconstrained."""
+def quota(share: CpuShare | None) -> Iterator[QuotaGroup | None]:
+    """A group holding its processes to `share`, removed afterwards; None when `share` is None (unconstrained)."""
     if share is None:
         yield None
         return
     with QuotaGroup(share) as group:
-        yield group.preexec
+        yield group
 
 
 def run(
     argv: Sequence[str],
-    preexec: Callable[[], None] | None,
+    preexec: Callable[[], None] | None = None,
     *,
     env: Mapping[str, str] | None = None,
     cwd: Path | None = None,
@@ -147,7 +169,7 @@ def run(
     """Runs `argv` to completion and measures it; stdout is discarded, stderr too unless `show_stderr` or it
     fails."""
     with tempfile.TemporaryFile() as errors:
-        started = time.perf_counter()
+        spawned_ns = time.perf_counter_ns()
         process = subprocess.Popen(  # noqa: S603 - our interpreter and our own arguments
             argv,
             env=env,
@@ -162,10 +184,10 @@ def run(
             _, status, usage = os.wait4(process.pid, 0)
         finally:
             watchdog.cancel()
-        wall = time.perf_counter() - started
+        wall = (time.perf_counter_ns() - spawned_ns) / 1e9
         process.returncode = returncode = os.waitstatus_to_exitcode(status)
         if returncode != 0:
             errors.seek(0)
             text = errors.read().decode(errors="replace")[-3000:]
             raise RuntimeError(f"{' '.join(argv[:3])} failed ({returncode}):\n{text}")
-    return Measured(wall, usage.ru_utime + usage.ru_stime, returncode)
+    return Measured(wall, usage.ru_utime + usage.ru_stime, returncode, spawned_ns)

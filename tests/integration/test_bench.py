@@ -1,18 +1,30 @@
 """The pieces `make bench` is built from work (the bench itself runs for minutes and stays out of `make test`)."""
 
+import json
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from bench import components
-from bench.cpu_share import CGROUP_ROOT, CpuShare, cgroup_layout, held_to, run
-from bench.worker import Bench, interleaved
+from bench.backend import EchoBackend
+from bench.cases import Proxy
+from bench.cold_starts import FRESH, ColdStart
+from bench.cpu_share import CGROUP_ROOT, CpuShare, cgroup_layout, quota, run
+from bench.fixtures import PROJECT_ROOT, PROXY_CODE, proxy_environment
+from bench.packages import code_as_packaged
+from bench.timing import interleaved
 from tests.conftest import ConfigureProxy
-from tests.support.backend import RecordingBackend
 
-LOOP = [sys.executable, "-c", "total = 0\nfor i in range(3_000_000): total += i"]
+LOOP = "total = 0\nfor i in range(3_000_000): total += i"
+
+
+@pytest.fixture
+def bench_backend() -> Iterator[EchoBackend]:
+    with EchoBackend() as backend:
+        yield backend
 
 
 def test_the_share_is_the_memory_over_1769_mb_of_one_cpu() -> None:
@@ -21,19 +33,51 @@ def test_the_share_is_the_memory_over_1769_mb_of_one_cpu() -> None:
     assert CpuShare(128).quota_us == 1447  # above the kernel's 1 ms minimum
 
 
-def test_a_process_under_a_share_gets_that_share_and_leaves_no_group_behind() -> None:
+def test_a_process_under_a_share_is_held_to_it_and_leaves_no_group_behind() -> None:
     layout = cgroup_layout()
     if isinstance(layout, str):
         pytest.skip(f"no CPU quota here: {layout}")
-    share = CpuShare(442)  # a quarter of a CPU: short, and clearly slower
 
-    with held_to(share) as preexec:
-        held = run(LOOP, preexec)
-    free = run(LOOP, None)
+    with quota(CpuShare(442)) as group:  # a quarter of a CPU: short, and clearly slower
+        assert group is not None
+        held = run([sys.executable, "-c", LOOP], group.preexec)
+        throttled = group.throttled_periods()
 
-    assert held.wall_s / held.cpu_s > 2.5  # 4x in theory; other tenants only make the free run slower
-    assert free.wall_s / free.cpu_s < 2
+    assert throttled > 0
+    assert held.wall_s / held.cpu_s > 2.5  # 4x in theory; other tenants only stretch it further
     assert not list(layout[1].glob(f"bench-{os.getpid()}-*"))
+
+
+def test_a_process_that_joins_its_group_after_its_init_is_held_only_from_then_on(tmp_path: Path) -> None:
+    """Lambda's model: the init at a full CPU, the invocations at the share."""
+    layout = cgroup_layout()
+    if isinstance(layout, str):
+        pytest.skip(f"no CPU quota here: {layout}")
+    program = f"""
+import json, sys, time
+from bench.cpu_share import join_group
+def in_group():
+    return sys.argv[3] in open("/proc/self/cgroup").read()
+def stretch():
+    wall, cpu = time.perf_counter(), time.process_time()
+    exec({LOOP!r})
+    return (time.perf_counter() - wall) / (time.process_time() - cpu)
+before = in_group()
+join_group(sys.argv[1])
+with open(sys.argv[2], "w") as out:
+    json.dump([before, in_group(), stretch()], out)
+"""
+    out = tmp_path / "joined.json"
+    with quota(CpuShare(442)) as group:
+        assert group is not None
+        run([sys.executable, "-c", program, str(group.procs), str(out), group.path.name], cwd=PROJECT_ROOT)
+        throttled = group.throttled_periods()
+    in_group_before, in_group_after, stretch_after = json.loads(out.read_text())
+
+    assert not in_group_before
+    assert in_group_after
+    assert throttled > 0
+    assert stretch_after > 2.5  # wall ÷ CPU time at a quarter of a CPU
 
 
 def test_without_root_the_share_columns_are_skipped_with_the_reason(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -45,21 +89,61 @@ def test_without_root_the_share_columns_are_skipped_with_the_reason(monkeypatch:
 
 def test_a_failing_child_is_reported_with_its_error() -> None:
     with pytest.raises(RuntimeError, match="ZeroDivisionError"):
-        run([sys.executable, "-c", "1 / 0"], None)
+        run([sys.executable, "-c", "1 / 0"])
+
+
+def test_a_cold_start_reports_its_init_and_its_first_answer(bench_backend: EchoBackend, tmp_path: Path) -> None:
+    result = tmp_path / "readings.json"
+    arguments: dict[str, object] = {"url": "", "headers": {}, "group": None, "memory_mb": 512}
+    code = code_as_packaged(PROXY_CODE, tmp_path)  # its requirements come from the virtual environment here
+    argv = [sys.executable, "-B", str(FRESH), "proxy", str(result), str(code), json.dumps(arguments)]
+
+    measured = run(argv, env=proxy_environment(bench_backend.url), cwd=PROJECT_ROOT)
+    start = ColdStart.from_readings(measured, json.loads(result.read_text()))
+
+    assert bench_backend.last_headers  # the first invocation reached the backend
+    assert start.init_cpu_ms > 10 * start.first_cpu_ms  # importing the handler is the bulk of a cold start
+    assert start.interpreter_ms > 0  # the child's clock and the parent's are one
+    assert start.until_answered_ms <= measured.wall_s * 1000
+    assert start.first_request_ms <= start.until_answered_ms + 1  # CPU time of one thread: at most its wall time
+    assert 20 < start.peak_rss_mb < 500
+
+
+def test_the_code_is_packaged_as_sam_build_packages_it_without_bytecode(tmp_path: Path) -> None:
+    (PROXY_CODE / "proxy" / "__pycache__").mkdir(exist_ok=True)  # as any test run leaves it
+
+    code = code_as_packaged(PROXY_CODE, tmp_path)
+
+    assert (code / "proxy" / "handler.py").is_file()
+    assert not list(code.rglob("__pycache__"))
+    assert not list(code.rglob("*.pyc"))
 
 
 def test_the_breakdown_parts_add_up_to_about_the_whole_handler(
-    proxy_to: RecordingBackend, configure_proxy: ConfigureProxy, monkeypatch: pytest.MonkeyPatch
+    bench_backend: EchoBackend, configure_proxy: ConfigureProxy
 ) -> None:
-    monkeypatch.setenv("BACKEND_URL", proxy_to.url)  # Bench sets it for the process it runs in
-    bench = Bench(proxy_to.url)
-    configure_proxy(proxy_to.url, backend_timeout_seconds="3")
+    configure_proxy(bench_backend.url, backend_timeout_seconds="3")
+    proxy = Proxy(bench_backend.url, memory_mb=512)
 
-    samples = interleaved(components.actions(bench), 60)
-    table = components.table(samples, "test")
+    samples = interleaved(components.actions(proxy), 60)
+    table = components.table({"test": samples})
 
     cpu = {name: sorted(values["cpu_ns"])[len(values["cpu_ns"]) // 2] for name, values in samples.items()}
     assert all(cpu[name] > 0 for name in [*components.PARTS, components.WHOLE])
     assert 0.5 < sum(cpu[name] for name in components.PARTS) / cpu[components.WHOLE] < 1.5
     assert "sum of the parts" in table
     assert set(samples) == {*components.PARTS, components.WHOLE, *components.ALTERNATIVES}
+
+
+def test_the_direct_request_carries_the_headers_the_proxy_sent(
+    bench_backend: EchoBackend, configure_proxy: ConfigureProxy
+) -> None:
+    configure_proxy(bench_backend.url, backend_timeout_seconds="3")
+    proxy = Proxy(bench_backend.url, memory_mb=512)
+    get = proxy.cases("1 KB")["GET"]
+
+    get["handler"]()
+    sent_by_proxy = bench_backend.last_headers
+    get["direct"]()
+
+    assert sorted(bench_backend.last_headers) == sorted(sent_by_proxy)
