@@ -89,6 +89,7 @@ test-long: venv ## 20,000 examples per property and 30 backend replacements in t
 
 bench: venv ## Both functions as Lambda runs them: init at a full CPU, invocations at each memory's CPU share (root; about 3 min; docs/performance.md)
 	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.stream
 
 demo-userdata: venv ## Copy demo_backend/server.py into the demo instance's user data in demo/template.yaml
 	$(BIN)/python -m tools.sync_demo_userdata

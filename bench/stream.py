@@ -9,7 +9,7 @@ The function runs as Lambda runs it in STREAM mode: proxy_fn/stream-wrapper star
 (proxy/stream_runtime.py) with proxy.stream_handler, against a Runtime API of ours that records when each chunk
 arrives (tests/support/runtime_api.py). The backend runs in a process of its own and makes its bodies as it sends
 them. As root, the first two figures are measured again with the function held to the CPU share Lambda gives the
-proxy's 512 MB (bench.cpu_share); elsewhere that column says why it is missing.
+proxy's MemorySize in template.yaml (bench.cpu_share); elsewhere that column says why it is missing.
 
     python -m bench.stream [--size-mb 150] [--rounds 100]
 """
@@ -28,14 +28,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.cpu_share import CpuShare, cgroup_layout, held_to
-from bench.worker import proxy_event
+from bench.cpu_share import CpuShare, cgroup_layout, quota
+from bench.fixtures import proxy_event
+from bench.memory import deployed_memory
 from tests.support.memory import peak_rss_bytes
 from tests.support.runtime_api import FakeRuntimeApi, RecordedInvocation
 from tests.support.streaming_backends import GENERATED_CHUNK_BYTES, generated_chunks
 from tests.support.streaming_runtime import PROJECT_ROOT, runtime_environment, wrapper_command
 
-FUNCTION_SHARE = CpuShare(512)  # template.yaml's MemorySize for the proxy
+FUNCTION_SHARE = CpuShare(deployed_memory()["proxy"])
 SMALL_BYTES = 1024
 GOALS = {"first byte": 5.0, "throughput": 100.0, "memory": 32.0}
 MB = 1_000_000  # throughput in megabytes (10^6 bytes) per second
@@ -116,7 +117,7 @@ def function(backend_url: str, share: CpuShare | None) -> Iterator[tuple[FakeRun
     """The STREAM function's runtime process, warmed up; yields the Runtime API it serves and its pid."""
     with ExitStack() as stack:
         api = stack.enter_context(FakeRuntimeApi())
-        preexec = stack.enter_context(held_to(share))
+        group = stack.enter_context(quota(share))
         environment = runtime_environment(
             "proxy.stream_handler.lambda_handler",
             AWS_LAMBDA_RUNTIME_API=api.address,
@@ -131,11 +132,13 @@ def function(backend_url: str, share: CpuShare | None) -> Iterator[tuple[FakeRun
             env=environment,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
-            preexec_fn=preexec,  # noqa: PLW1509 - the child joins the cgroup before exec
         )
         stack.callback(_stop, process)
         for _ in range(20):
             invoke(api, SMALL_BYTES)
+        # Every figure here is of a warm function: init ran at a full CPU, as Lambda runs it; from now on the share.
+        if group is not None:
+            group.procs.write_text(str(process.pid))
         yield api, process.pid
 
 
