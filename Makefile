@@ -16,11 +16,11 @@ export SAM_CLI_TELEMETRY := 0
 
 .DEFAULT_GOAL := help
 .PHONY: help venv test unit integration lint typecheck validate build clean events local load test-long bench \
-	demo-userdata sam-local e2e require-stack-name
+	demo-userdata sam-local sam-local-images e2e require-stack-name
 
 help: ## List these targets
 	@echo "make <target>   (make local ARGS=--help lists the local API's options)"
-	@awk 'BEGIN {FS = ":[^#]*## "} /^[a-z0-9-]+:.*## / {printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":[^#]*## "} /^[a-z0-9-]+:.*## / {printf "  %-17s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 venv: $(STAMP) $(LOCALSTACK_STAMP) ## Create .venv with the pinned dev tools (every target below does it first)
 
@@ -95,6 +95,10 @@ demo-userdata: venv ## Copy demo_backend/server.py into the demo instance's user
 
 sam-local: venv ## `sam local invoke` and `sam local start-api` in Docker (part of make test; skips, saying why, without Docker)
 	$(BIN)/pytest tests/sam_local -m sam_local -v
+
+SAM_LOCAL_IMAGE_SOURCE ?= auto
+sam-local-images: ## The Lambda python3.13 images sam local needs: pulled, else built offline (as root); tools/sam-local-images.sh
+	SAM_LOCAL_IMAGE_SOURCE=$(SAM_LOCAL_IMAGE_SOURCE) PYTHON=$(PYTHON) bash tools/sam-local-images.sh
 
 e2e: require-stack-name venv ## Against a deployed stack: STACK_NAME=<stack> make e2e (with AWS credentials)
 	$(BIN)/pytest tests/e2e -m e2e -v

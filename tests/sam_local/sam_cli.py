@@ -44,10 +44,7 @@ RUNTIME_IMAGES = {
     "x86_64": "public.ecr.aws/lambda/python:3.13-x86_64",
     "arm64": "public.ecr.aws/lambda/python:3.13-arm64",
 }
-HOW_TO_GET_THEM = (
-    "run `sudo ../shared/sam-local/build.sh x86_64 arm64` (installs Docker, starts it and builds both images "
-    "offline), or `docker pull` the image where a registry is reachable"
-)
+HOW_TO_GET_THEM = "run `make sam-local-images` (as root it installs and starts Docker; it pulls or builds both images)"
 FUNCTIONS = ("ProxyFunction", "AuthorizerFunction")
 # The region of the sample events; credentials that only moto accepts (for the tools run beside SAM).
 REGION = "eu-west-1"
