@@ -177,7 +177,7 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     if not STACK_NAME:
         terminalreporter.write_line(
             f"API Gateway assumptions: {len(ASSUMPTIONS)} not checked against AWS here; "
-            "`STACK_NAME=<stack> make e2e` prints their table (README: What this relies on in API Gateway)"
+            "`STACK_NAME=<stack> make e2e` prints their table (docs/api-gateway-assumptions.md)"
         )
         return
     stack = config.stash.get(_STACK_KEY, None)

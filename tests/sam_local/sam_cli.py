@@ -1,4 +1,4 @@
-"""SAM CLI run for real: what it needs (Docker, the runtime images), one build, the commands the README shows.
+"""SAM CLI run for real: what it needs (Docker, the runtime images), one build, the commands docs/sam-local.md shows.
 
 Facts these helpers rely on, each tried on these machines with SAM CLI 1.170.0 and docker.io 20.10:
 - SAM CLI hands a function a variable from its own environment when the template declares it
@@ -275,7 +275,7 @@ class SamRun:
 
 
 def local_command(command: str, template: Path, *arguments: str) -> list[str]:
-    """`sam local <command> <arguments>` as the README shows it, plus what running it from a test needs: the
+    """`sam local <command> <arguments>` as docs/sam-local.md shows it, plus what running it from a test needs: the
     template copy (-t) with the project's samconfig.toml, and --skip-pull-image (no registry here)."""
     return [
         str(SAM),
