@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LOCAL_STAMP := $(VENV)/.installed-local
-LOCAL_INSTALL_TIME := about 15 s
+LOCAL_INSTALL_TIME := about 10 s
 # checkov pins its own dependency versions; its own environment keeps them away from SAM CLI's.
 CHECKOV_VENV := .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed

@@ -27,13 +27,14 @@ import urllib.request
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 from samcli.cli.types import CfnParameterOverridesType
 from samcli.lib.config.samconfig import SamConfig
 
 from local_gateway.sam_template import load_template
+from tests.support.folder_skip import skip_folder
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SAMCONFIG = PROJECT_ROOT / "samconfig.toml"
@@ -63,10 +64,14 @@ def record_timing(name: str, seconds: float) -> None:
     TIMINGS[name] = round(seconds, 2)
 
 
-def unavailable(reason: str) -> None:
-    """Skip with `reason`, or fail where SAM_LOCAL_REQUIRED=1 (.ci/run) so that CI cannot pass by skipping."""
+def unavailable(reason: str, collecting: pytest.Config | None = None) -> NoReturn:
+    """Skip with `reason` (the whole folder while `collecting` it), or fail where SAM_LOCAL_REQUIRED=1 (.ci/run), so
+    that CI cannot pass by skipping."""
+    __tracebackhide__ = True
     if os.environ.get(REQUIRED_ENV) == "1":
         pytest.fail(f"{REQUIRED_ENV}=1 but {reason}", pytrace=False)
+    if collecting is not None:
+        skip_folder(collecting, reason)
     pytest.skip(reason, allow_module_level=True)
 
 
