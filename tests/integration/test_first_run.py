@@ -58,20 +58,35 @@ def test_make_e2e_without_a_stack_stops_with_one_clear_line() -> None:
     assert "pytest" not in result.stdout  # refused before anything ran: no "10 skipped" that exits 0
 
 
-def test_slow_steps_say_what_they_do_and_show_progress() -> None:
-    result = subprocess.run(
-        ["sh", "tools/with-progress.sh", "sleeping 2.5 s", "sh", "-c", "sleep 2.5; echo done; exit 3"],
+def _tool(*command: str, **settings: str) -> subprocess.CompletedProcess[str]:
+    """One of the project's shell tools, run from the project folder as its make target runs it."""
+    return subprocess.run(
+        command,
         cwd=PROJECT_ROOT,
-        env={**os.environ, "PROGRESS_EVERY": "1"},
+        env={**os.environ, **settings},
         capture_output=True,
         text=True,
         timeout=30,
         check=False,
     )
 
+
+def test_slow_steps_say_what_they_do_and_show_progress() -> None:
+    result = _tool(
+        "sh", "tools/with-progress.sh", "sleeping 2.5 s", "sh", "-c", "sleep 2.5; echo done; exit 3", PROGRESS_EVERY="1"
+    )
+
     assert result.returncode == 3  # the command's own status
     assert result.stdout == "done\n"
     assert result.stderr.splitlines() == ["sleeping 2.5 s", "  ... 1 s", "  ... 2 s"]
+
+
+def test_the_image_target_refuses_an_unknown_source_with_one_line() -> None:
+    result = _tool("bash", "tools/sam-local-images.sh", SAM_LOCAL_IMAGE_SOURCE="registry")
+
+    assert result.returncode == 1
+    assert len(result.stderr.splitlines()) == 1
+    assert result.stderr.endswith("SAM_LOCAL_IMAGE_SOURCE must be auto, pull or build, not 'registry'\n")
 
 
 def test_the_first_run_installs_announce_themselves() -> None:
