@@ -106,16 +106,18 @@ if [ -z "${AWS_LAMBDA_RUNTIME_API}" ]; then
 fi
 exec /var/runtime/bootstrap
 EOF
+  # bash: `exec --` below is not POSIX sh (Debian's dash refuses it, so no wrapper could start).
+  # An interpreter option before the bootstrap: a wrapper script must pass such options on.
   cat >"$runtime/bootstrap" <<EOF
-#!/bin/sh
+#!/bin/bash
 # The runtime emulator starts this with _HANDLER and AWS_LAMBDA_RUNTIME_API set; AWS_LAMBDA_EXEC_WRAPPER as on Lambda.
 export AWS_EXECUTION_ENV=AWS_Lambda_python$PYTHON_VERSION
 if [ -z "\${AWS_LAMBDA_EXEC_WRAPPER}" ]; then
-  exec /var/lang/bin/python$PYTHON_VERSION /var/runtime/bootstrap.py
+  exec /var/lang/bin/python$PYTHON_VERSION -Xfrozen_modules=off /var/runtime/bootstrap.py
 fi
 [ -f "\$AWS_LAMBDA_EXEC_WRAPPER" ] || { echo "\$AWS_LAMBDA_EXEC_WRAPPER: does not exist"; exit 127; }
 [ -x "\$AWS_LAMBDA_EXEC_WRAPPER" ] || { echo "\$AWS_LAMBDA_EXEC_WRAPPER: is not an executable"; exit 126; }
-exec -- "\$AWS_LAMBDA_EXEC_WRAPPER" /var/lang/bin/python$PYTHON_VERSION /var/runtime/bootstrap.py
+exec -- "\$AWS_LAMBDA_EXEC_WRAPPER" /var/lang/bin/python$PYTHON_VERSION -Xfrozen_modules=off /var/runtime/bootstrap.py
 EOF
   cat >"$runtime/bootstrap.py" <<EOF
 """Starts the runtime interface client with Lambda's module search order: function code, layers, the standard
