@@ -57,7 +57,15 @@ start_docker() {
   is_root || die "no Docker daemon answers: start Docker (Docker Desktop, or 'sudo systemctl start docker'), or run this as root"
   command -v dockerd >/dev/null || apt_install docker.io
   log "starting dockerd (log: $DOCKERD_LOG)"
-  nohup dockerd >"$DOCKERD_LOG" 2>&1 &
+  # The daemon outlives this script: it must not inherit its open files (a caller's `flock` lock, say, would then be
+  # held for as long as dockerd runs).
+  (
+    for fd in /proc/$BASHPID/fd/*; do
+      fd=${fd##*/}
+      [ "$fd" -gt 2 ] && eval "exec $fd>&-"
+    done
+    exec setsid dockerd >"$DOCKERD_LOG" 2>&1 </dev/null
+  ) &
   for _ in $(seq 60); do
     docker_answers && return
     sleep 1
