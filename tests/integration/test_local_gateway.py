@@ -15,12 +15,13 @@ import urllib3
 
 from authorizer.tokens import hash_token
 from local_gateway.demo_backend import make_demo_backend, start_in_thread
-from local_gateway.lambda_runtime import invoker, lambda_context
+from local_gateway.lambda_context import lambda_context
+from local_gateway.lambda_runtime import invoker
 from local_gateway.local_tokens import LocalTokenStore
 from local_gateway.sam_template import ProxyIntegration, load_gateway_settings
 from local_gateway.server import MAX_REQUEST_BYTES, build_gateway, make_server
 from proxy import handler as proxy_handler
-from tests.conftest import ConfigureProxy, both_engines
+from tests.support.chain import ConfigureProxy, both_engines
 
 TOKEN = "acme-local-test-token-7f3a9c"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

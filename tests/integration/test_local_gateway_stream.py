@@ -21,14 +21,15 @@ import urllib3
 from urllib3.exceptions import ProtocolError
 
 from authorizer.tokens import hash_token
-from local_gateway.lambda_runtime import lambda_context, stream_invoker
+from local_gateway.lambda_context import lambda_context
+from local_gateway.lambda_runtime import stream_invoker
 from local_gateway.local_tokens import LocalTokenStore
 from local_gateway.sam_template import load_gateway_settings, load_proxy_integration
 from local_gateway.server import build_gateway, make_server
 from proxy import stream_handler
-from tests.conftest import ConfigureStream
 from tests.integration.test_make_local import make_local
 from tests.support.backend import RecordingBackend, Reply
+from tests.support.chain import ConfigureStream
 from tests.support.faults import FaultServer
 from tests.support.memory import peak_rss_bytes
 from tests.support.streaming_backends import generated_bodies, generated_chunks, serving

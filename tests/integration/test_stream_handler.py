@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
-from local_gateway.lambda_runtime import lambda_context
+from local_gateway.lambda_context import lambda_context
 from proxy import stream_handler
 from proxy.errors import BackendInvalidResponse, BackendTimeout
-from tests.conftest import ConfigureStream
 from tests.support.backend import RecordingBackend, Reply
+from tests.support.chain import ConfigureStream
 from tests.support.faults import FaultServer, read_request
 from tests.support.logs import LogLines, captured
 from tests.support.streaming_cases import ANSWERS, BINARY, REQUEST_ID, proxy_event, stream

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from local_gateway.lambda_runtime import lambda_context
+from local_gateway.lambda_context import lambda_context
 from proxy import stream_handler
 from proxy.errors import ProxyError
 from proxy.stream_runtime import HTTP_INTEGRATION_RESPONSE, PRELUDE_DELIMITER

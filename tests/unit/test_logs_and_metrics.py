@@ -17,7 +17,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
-from local_gateway.lambda_runtime import lambda_context
+from local_gateway.lambda_context import lambda_context
 from proxy import telemetry
 from proxy.logs import InvocationLog
 
