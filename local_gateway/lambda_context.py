@@ -46,7 +46,7 @@ class LocalLambdaContext:
 
 
 def lambda_context(
-    function_name: str = "local", timeout_ms: int = DEFAULT_TIMEOUT_MS, memory_mb: int = 512
+    function_name: str = "local", *, timeout_ms: int = DEFAULT_TIMEOUT_MS, memory_mb: int = 512
 ) -> "LambdaContext":
     """A fresh context (a new request id) for one invocation."""
     return cast("LambdaContext", LocalLambdaContext(function_name, memory_mb, timeout_ms))

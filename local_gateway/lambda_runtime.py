@@ -28,6 +28,6 @@ def stream_invoker(
     """A streaming handler (proxy.stream_handler), run in a thread of its own with a `timeout_ms` deadline."""
 
     def invoke(event: dict[str, Any]) -> FunctionStream:
-        return FunctionStream(lambda: handler(event, lambda_context(function_name, timeout_ms)))
+        return FunctionStream(lambda: handler(event, lambda_context(function_name, timeout_ms=timeout_ms)))
 
     return invoke

@@ -116,9 +116,7 @@ def test_addresses_that_all_never_answer_are_a_504_within_the_timeout(
     assert TIMEOUT_SECONDS - 0.05 < elapsed < TIMEOUT_SECONDS + 0.25
 
 
-def test_a_name_that_resolves_too_slowly_is_a_504_within_the_timeout(
-    by_name: BothEngines, resolver: Resolver
-) -> None:
+def test_a_name_that_resolves_too_slowly_is_a_504_within_the_timeout(by_name: BothEngines, resolver: Resolver) -> None:
     """getaddrinfo takes no timeout (a resolver's own retries take 10 s and more): the lookup counts against the
     exchange's deadline like the connect does."""
     resolver.answer("127.0.0.3")

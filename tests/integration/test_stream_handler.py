@@ -203,7 +203,7 @@ def test_a_complete_stream_keeps_the_connection_and_a_stream_left_early_closes_i
     stream(proxy_event())
     assert stream_backend.connections_opened == 1
 
-    response = stream_handler.lambda_handler(proxy_event(), lambda_context("proxy", 300_000))
+    response = stream_handler.lambda_handler(proxy_event(), lambda_context("proxy", timeout_ms=300_000))
     chunks = response.chunks
     assert isinstance(chunks, Generator)
     next(chunks), next(chunks)
