@@ -60,9 +60,10 @@ unit: venv ## Unit tests only
 integration: venv ## Integration tests only (real sockets, sam build, the local gateway)
 	$(BIN)/pytest tests/integration
 
-lint: venv ## ruff check and ruff format --check
+lint: venv ## ruff check, ruff format --check, and no import cycle between project modules
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/python -m tools.import_cycles
 
 typecheck: venv ## mypy --strict
 	$(BIN)/mypy proxy_fn authorizer_fn local_gateway tests tools bench demo_backend
