@@ -1,4 +1,5 @@
-"""The tables `make bench` prints (Markdown, as docs/performance.md shows them), and the targets with their verdicts.
+"""The tables `make bench` prints (Markdown; docs/performance.md shows them wrapped to 160 columns), and the
+targets with their verdicts.
 
 Every ratio compares two things measured side by side in the same run.
 """
