@@ -40,6 +40,8 @@ def runtime_environment(handler: str, **extra: str) -> dict[str, str]:
         "AWS_LAMBDA_LOG_STREAM_NAME": "2026/11/22/[$LATEST]0123456789abcdef",
         "AWS_LAMBDA_EXEC_WRAPPER": str(WRAPPER),
         "POWERTOOLS_METRICS_DISABLED": "true",
+        # Under `make test` the runtime's code is measured as well (coverage's subprocess patch reads these).
+        **{name: value for name, value in os.environ.items() if name.startswith("COVERAGE_")},
         **extra,
     }
 
@@ -64,8 +66,13 @@ def runtime_process(api_address: str, handler: str, log: Path, **extra: str) -> 
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM first, so that the runtime's coverage data is written (coverage's `sigterm`), then SIGKILL."""
     if process.poll() is None:
-        process.kill()
+        process.terminate()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
     process.wait(timeout=10)
 
 
