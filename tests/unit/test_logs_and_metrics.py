@@ -21,7 +21,7 @@ from local_gateway.lambda_context import lambda_context
 from proxy import telemetry
 from proxy.logs import InvocationLog
 
-FIELDS = {"method": "GET", "status": 200, "backend_ms": 0.5}
+FIELDS = {"method": "GET", "status": 200, "handler_ms": 0.5}
 EVENT = {"httpMethod": "GET", "path": "/x", "requestContext": {"requestId": "3f2c-request"}}
 _services = itertools.count()
 
