@@ -12,6 +12,7 @@ os.environ.setdefault("BACKEND_URL", "http://127.0.0.1:9")
 
 from local_gateway.sam_template import ProxyIntegration, load_proxy_integration
 from proxy import handler, stream_handler
+from proxy.config import IntegrationMode
 from tests.support.backend import RecordingBackend
 from tests.support.chain import (
     BACKEND_NAME,
@@ -52,13 +53,9 @@ def backend() -> Iterator[RecordingBackend]:
 
 @pytest.fixture
 def configure_proxy(monkeypatch: pytest.MonkeyPatch) -> ConfigureProxy:
-    """Points proxy.handler at a backend, as if the container had cold-started with these settings."""
-
-    def configure(backend_url: str, **settings: str) -> None:
-        """Settings not given keep the integration mode already chosen (by the `chain` fixture)."""
-        cold_start(monkeypatch, handler, backend_url, handler.CONFIG.integration_mode.value, settings)
-
-    return configure
+    """Points proxy.handler at a backend, as if the container had cold-started with these settings; the integration
+    mode stays the one already chosen (by the `chain` fixture) unless given."""
+    return lambda url, **settings: cold_start(monkeypatch, handler, url, handler.CONFIG.integration_mode, settings)
 
 
 @pytest.fixture
@@ -110,11 +107,7 @@ def proxy_logs() -> Iterator[LogLines]:
 @pytest.fixture
 def configure_stream(monkeypatch: pytest.MonkeyPatch) -> ConfigureStream:
     """Points proxy.stream_handler at a backend, as if its container had cold-started with these settings."""
-
-    def configure(backend_url: str, **settings: str) -> None:
-        cold_start(monkeypatch, stream_handler, backend_url, "STREAM", settings)
-
-    return configure
+    return lambda url, **settings: cold_start(monkeypatch, stream_handler, url, IntegrationMode.STREAM, settings)
 
 
 @pytest.fixture

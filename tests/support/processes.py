@@ -1,9 +1,10 @@
-"""A fresh Python interpreter, as a cold start sees one: what it prints, and how it exits."""
+"""Processes the tests start: a fresh Python interpreter, as a cold start sees one, and stopping one cleanly."""
 
 import subprocess
 import sys
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 
 def fresh_interpreter(
@@ -19,3 +20,15 @@ def fresh_interpreter(
         timeout=60,
         check=False,
     )
+
+
+def stop(process: subprocess.Popen[Any], grace: float) -> None:
+    """SIGTERM, which lets it clean up (and write its coverage data), then SIGKILL if it has not exited within
+    `grace` seconds; reaped either way."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            process.kill()
+    process.wait(timeout=10)

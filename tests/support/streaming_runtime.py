@@ -17,6 +17,8 @@ from pathlib import Path
 
 import samcli
 
+from tests.support.processes import stop
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 TASK_ROOT = PROJECT_ROOT / "proxy_fn"
 WRAPPER = TASK_ROOT / "stream-wrapper"
@@ -62,18 +64,7 @@ def runtime_process(api_address: str, handler: str, log: Path, **extra: str) -> 
     try:
         yield process
     finally:
-        stop(process)
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM first, so that the runtime's coverage data is written (coverage's `sigterm`), then SIGKILL."""
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-    process.wait(timeout=10)
+        stop(process, grace=5)
 
 
 def python_runtime_bootstrap(folder: Path) -> Path:
@@ -146,11 +137,7 @@ def emulator(folder: Path, handler: str, **extra: str) -> Iterator[Emulator]:
         wait_for_listener(invoke_port, process)
         yield Emulator(invoke_port)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            stop(process)
+        stop(process, grace=10)
 
 
 def free_ports(count: int) -> list[int]:
