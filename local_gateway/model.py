@@ -18,6 +18,15 @@ ACCOUNT_ID = "123456789012"
 REGION = "eu-west-1"
 PARTITION = "aws"
 API_ID = "local"
+STACK_NAME = "private-api-proxy"
+# What CloudFormation would give a template deployed there.
+PSEUDO_PARAMETERS = {
+    "AWS::Region": REGION,
+    "AWS::AccountId": ACCOUNT_ID,
+    "AWS::Partition": PARTITION,
+    "AWS::StackName": STACK_NAME,
+    "AWS::URLSuffix": "amazonaws.com",
+}
 RESOURCE_ID = "local"  # every resource of the API: the engines compare $context.resourceId
 
 # Lambda's synchronous Invoke limits: 6 MB request; the response limit as Lambda's own error message states it.

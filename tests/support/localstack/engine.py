@@ -39,15 +39,17 @@ from local_gateway.model import (
     LAMBDA_REQUEST_TOO_LARGE,
     LAMBDA_RESPONSE_LIMIT_BYTES,
     LAMBDA_RESPONSE_TOO_LARGE,
-    PARTITION,
+    PSEUDO_PARAMETERS,
     REGION,
     RESOURCE_ID,
+    STACK_NAME,
     Engine,
     FunctionError,
     IntegrationContext,
     LambdaInvoker,
     MethodRequest,
     MethodResponse,
+    function_arn,
     lambda_refusal,
 )
 from local_gateway.sam_template import TEMPLATE_PATH, load_template
@@ -71,7 +73,6 @@ from tests.support.localstack.runtime import (
     legacy_helpers,
 )
 
-STACK_NAME = "private-api-proxy"
 # Headers the gateway adds on the wire, left out of the MethodResponse (our engine leaves them to the server).
 TRANSPORT_HEADERS = frozenset(
     {"content-length", "date", "connection", "x-amzn-requestid", "x-amz-apigw-id", "x-amzn-trace-id"}
@@ -99,22 +100,13 @@ class ApiDefinition:
         properties = ResolvedTemplate(template, given).resources["ProxyApi"]["Properties"]
         values = {
             name: given.get(name, str(spec.get("Default", ""))) for name, spec in template["Parameters"].items()
-        } | {
-            "AWS::Region": REGION,
-            "AWS::AccountId": ACCOUNT_ID,
-            "AWS::Partition": PARTITION,
-            "AWS::StackName": STACK_NAME,
-            "AWS::URLSuffix": "amazonaws.com",
-        }
+        } | PSEUDO_PARAMETERS
         functions = {
             name
             for name, resource in template["Resources"].items()
             if resource["Type"] in ("AWS::Serverless::Function", "AWS::Lambda::Function")
         }
-        values |= {
-            f"{name}.Arn": f"arn:{PARTITION}:lambda:{REGION}:{ACCOUNT_ID}:function:{STACK_NAME}-{name}"
-            for name in functions
-        }
+        values |= {f"{name}.Arn": function_arn(f"{STACK_NAME}-{name}") for name in functions}
         body = _render_subs(copy.deepcopy(properties["DefinitionBody"]), values)
         if media_types := properties.get("BinaryMediaTypes"):
             # SAM copies BinaryMediaTypes into the body with "~1" written "/" (samtranslator's
