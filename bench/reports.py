@@ -49,28 +49,30 @@ def breakdown_table(columns: dict[str, Samples]) -> str:
 def cold_start_table(cold: ColdStarts) -> str:
     shares = list(cold.runs)
     header = (
-        "| Fresh interpreter | init as packaged: wall ms (CPU ms) | init, bytecode compiled: wall ms (CPU ms) "
+        "| Fresh interpreter | init: wall ms (CPU ms) | init without bytecode: wall ms (CPU ms) "
         "| first invocation CPU ms | " + " | ".join(f"first request ms, {column_name(share)}" for share in shares)
     )
     rows = [header + " |", "| --- | --- | --- | --- |" + " --- |" * len(shares)]
     for program in PROGRAMS:
         answers = " | ".join(f"{cold.first_request_ms(share, program):,.0f}" for share in shares)
+        without = cold.init_without_bytecode(program)
         rows.append(
             f"| {LABELS[program]} | {cold.init_ms(program):.0f} ({cold.init_cpu_ms(program):.0f}) | "
-            f"{cold.init_ms(program, compiled=True):.0f} ({cold.init_cpu_ms(program, compiled=True):.0f}) | "
+            f"{'—' if without is None else f'{without[0]:.0f} ({without[1]:.0f})'} | "
             f"{cold.first_cpu_ms(program):.1f} | {answers} |"
         )
     rounds = len(next(iter(cold.runs.values()))["proxy"])
     return (
         f"## Cold starts: init at a full CPU, first invocation at the share ({rounds} rounds per column, the "
         "four programs in turn)\n\n"
-        "Init: the program's imports and clients, measured inside a fresh interpreter that imports from a copy of "
-        "the deployment package as sam build makes it: no bytecode, so every module is compiled (medians over "
-        "every column; the boto3 rows use the SDK with its bytecode, as a runtime provides it). With bytecode: the "
-        f"same packages, compiled beforehand ({len(cold.compiled['proxy'])} rounds). First request: the "
-        f"interpreter's start ({cold.interpreter_cpu_ms():.0f} ms) and the init as packaged, on a full vCPU (their "
-        "CPU time), then the first invocation at the share (its wall time); Lambda's own sandbox and runtime "
-        "start come on top, in every row.\n\n" + "\n".join(rows)
+        "Init: the program's imports and clients, measured inside a fresh interpreter that imports from the "
+        "deployment package as the function's Makefile builds it for sam build, bytecode included (medians over "
+        "every column; the boto3 rows use the SDK as a runtime provides it, with its bytecode). Without bytecode: "
+        "the same packages without it, as a build without Python 3.13 ships them, so that every module is compiled "
+        f"({len(cold.without_bytecode['proxy'])} rounds). First request: the interpreter's start "
+        f"({cold.interpreter_cpu_ms():.0f} ms) and the init, on a full vCPU (their CPU time), then the first "
+        "invocation at the share (its wall time); Lambda's own sandbox and runtime start come on top, in every "
+        "row.\n\n" + "\n".join(rows)
     )
 
 
@@ -168,12 +170,12 @@ def targets_table(per_request: list[CaseResult], cold: ColdStarts) -> str:
     )
     row(
         "init at a full CPU: importing the proxy's handler module ÷ importing urllib3 and building a PoolManager",
-        [_init_cell(cold, "proxy", "urllib3", compiled=False), _init_cell(cold, "proxy", "urllib3", compiled=True)],
+        [_init_cell(cold, "proxy", "urllib3")],
         INIT_GOAL,
     )
     row(
         "init at a full CPU: importing the authorizer's handler module ÷ importing boto3 and building an SSM client",
-        [_init_cell(cold, "authorizer", "boto3", compiled=False)],
+        [_init_cell(cold, "authorizer", "boto3")],
         None,
     )
     for method in ("GET", "POST"):
@@ -189,13 +191,13 @@ def targets_table(per_request: list[CaseResult], cold: ColdStarts) -> str:
     return (
         "## Targets, from this run\n\n"
         "In brackets: for the warm ratio, its range over the fifths of the rounds; for the inits, their CPU "
-        "milliseconds and the ratio's range (over the cold-start table's columns as packaged, over the rounds "
-        "compiled); for 5 MB, the same ratio in wall time. The goals hold when every figure in the row is at most "
+        "milliseconds and the ratio's range over the cold-start table's columns; for 5 MB, the same ratio in wall "
+        "time. The goals hold when every figure in the row is at most "
         "the goal.\n\n" + "\n".join(rows)
     )
 
 
-def _init_cell(cold: ColdStarts, program: str, yardstick: str, *, compiled: bool) -> tuple[str, float, str]:
-    ratio, within = cold.init_ratio(program, yardstick, compiled=compiled)
-    ours, theirs = cold.init_cpu_ms(program, compiled=compiled), cold.init_cpu_ms(yardstick, compiled=compiled)
-    return "bytecode compiled" if compiled else "as packaged", ratio, f"{ours:.0f} vs {theirs:.0f} ms; {spread(within)}"
+def _init_cell(cold: ColdStarts, program: str, yardstick: str) -> tuple[str, float, str]:
+    ratio, within = cold.init_ratio(program, yardstick)
+    ours, theirs = cold.init_cpu_ms(program), cold.init_cpu_ms(yardstick)
+    return "as packaged", ratio, f"{ours:.0f} vs {theirs:.0f} ms; {spread(within)}"

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from samcli.lib.package.utils import make_zip_with_lambda_permissions
 
+from bench.packages import built_package
 from tests.support.backend import RecordingBackend, Reply
 from tests.support.runtime_api import FakeRuntimeApi
 from tests.support.sample_requests import event_path
@@ -304,3 +305,13 @@ def test_the_package_as_lambda_unpacks_it_imports_its_handlers_without_compiling
     handler = task / modules[0].replace(".", "/")
     bytecode = Path(importlib.util.cache_from_source(f"{handler}.py")).read_bytes()
     assert marshal.loads(bytecode[16:]).co_filename == f"/var/task/{modules[0].replace('.', '/')}.py"
+
+
+@pytest.mark.build
+@pytest.mark.parametrize(("function", "logical_id"), [("proxy", "ProxyFunction"), ("authorizer", "AuthorizerFunction")])
+def test_the_bench_imports_the_modules_and_bytecode_sam_build_ships(
+    built_function: Path, function: str, logical_id: str, tmp_path: Path
+) -> None:
+    package = built_package(function, say=lambda _: None, cache=tmp_path)
+
+    assert _python_modules(package) == _python_modules(built_function.parent / logical_id)
