@@ -3,6 +3,8 @@ PYTHON ?= python3.13
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+LOCAL_STAMP := $(VENV)/.installed-local
+LOCAL_INSTALL_TIME := about 10 s
 # checkov pins its own dependency versions; its own environment keeps them away from SAM CLI's.
 CHECKOV_VENV := .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
@@ -16,21 +18,29 @@ export SAM_CLI_TELEMETRY := 0
 
 .DEFAULT_GOAL := help
 .PHONY: help venv test unit integration lint typecheck validate build clean events local load test-long bench \
-	demo-userdata sam-local e2e require-stack-name
+	demo-userdata sam-local sam-local-images e2e require-stack-name
 
 help: ## List these targets
 	@echo "make <target>   (make local ARGS=--help lists the local API's options)"
-	@awk 'BEGIN {FS = ":[^#]*## "} /^[a-z0-9-]+:.*## / {printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":[^#]*## "} /^[a-z0-9-]+:.*## / {printf "  %-17s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-venv: $(STAMP) $(LOCALSTACK_STAMP) ## Create .venv with the pinned dev tools (every target below does it first)
+venv: $(STAMP) $(LOCALSTACK_STAMP) ## Create .venv with the pinned dev tools (every target below but local does it first)
 
-$(STAMP): pyproject.toml
+$(BIN)/pip:
 	@$(PYTHON) -c '' 2>/dev/null || { echo "$(PYTHON) not found: install Python 3.13 (e.g. 'pyenv install 3.13')" >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check pip==25.3
+
+# make local needs only pyproject's "local" group; "dev" includes it, so a full install counts for both.
+$(LOCAL_STAMP): pyproject.toml | $(BIN)/pip
+	@$(PROGRESS) "installing what make local needs into $(VENV) (first run, or pyproject.toml changed): $(LOCAL_INSTALL_TIME)" \
+		$(BIN)/pip install --quiet --disable-pip-version-check --group local
+	touch $(LOCAL_STAMP)
+
+$(STAMP): pyproject.toml | $(BIN)/pip
 	@$(PROGRESS) "installing the pinned dev tools into $(VENV) (first run, or pyproject.toml changed): about a minute" \
-		sh -c '$(BIN)/pip install --quiet --disable-pip-version-check pip==25.3 \
-		&& $(BIN)/pip install --quiet --disable-pip-version-check --group dev'
-	touch $(STAMP)
+		$(BIN)/pip install --quiet --disable-pip-version-check --group dev
+	touch $(STAMP) $(LOCAL_STAMP)
 
 # A second step, as pip's resolver would refuse localstack-core next to SAM CLI's click pin.
 $(LOCALSTACK_STAMP): $(STAMP)
@@ -78,7 +88,7 @@ events: venv ## Re-render events/*.json from tests/support/sample_requests.py th
 	$(BIN)/python -m tests.support.sample_requests
 
 PORT ?= 3000
-local: venv ## The whole API on http://127.0.0.1:3000/v1/ (no Docker, no AWS); options: ARGS=--help
+local: $(LOCAL_STAMP) ## The whole API on http://127.0.0.1:3000/v1/ (no Docker, no AWS); options: ARGS=--help
 	$(BIN)/python -m local_gateway --port $(PORT) $(ARGS)
 
 load: venv ## 8 clients x 2,000 requests through make local (about a minute): requests/s, p50, p99, leaks
@@ -96,6 +106,10 @@ demo-userdata: venv ## Copy demo_backend/server.py into the demo instance's user
 
 sam-local: venv ## `sam local invoke` and `sam local start-api` in Docker (part of make test; skips, saying why, without Docker)
 	$(BIN)/pytest tests/sam_local -m sam_local -v
+
+SAM_LOCAL_IMAGE_SOURCE ?= auto
+sam-local-images: ## The Lambda python3.13 images sam local needs: pulled, else built offline (as root); tools/sam-local-images.sh
+	SAM_LOCAL_IMAGE_SOURCE=$(SAM_LOCAL_IMAGE_SOURCE) PYTHON=$(PYTHON) bash tools/sam-local-images.sh
 
 e2e: require-stack-name venv ## Against a deployed stack: STACK_NAME=<stack> make e2e (with AWS credentials)
 	$(BIN)/pytest tests/e2e -m e2e -v

@@ -260,6 +260,8 @@ def _token_authorizer(tokens_file: Path | None, settings: GatewaySettings) -> Au
     os.environ.setdefault("AUTH_TOKENS_PARAMETER", defaults["AuthTokensParameter"])
     os.environ.setdefault("TOKEN_CACHE_SECONDS", defaults["TokenCacheSeconds"])
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")  # Lambda always sets one; no SSM call is made
+    # The SSM client the import creates would look for credentials up to the EC2 metadata service, 169.254.169.254.
+    os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
     from authorizer import handler as authorizer_handler  # noqa: PLC0415 - reads its settings at import too
 
     authorizer_handler.SSM = store  # the local token store stands in for SSM

@@ -1,11 +1,12 @@
-"""Reads the API definition out of template.yaml, with SAM CLI's own YAML parser (CloudFormation tags, anchors)."""
+"""Reads the API definition out of template.yaml (CloudFormation's short-form tags, YAML anchors)."""
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from samcli.yamlhelper import yaml_parse
+import yaml
 
 from local_gateway.cfn import ResolvedTemplate
 from local_gateway.gateway_responses import GatewayResponse
@@ -52,8 +53,39 @@ class ProxyIntegration:
     response_transfer_mode: str = "BUFFERED"  # or STREAM: the answer goes to the client as the function streams it
 
 
+class _TemplateLoader(yaml.SafeLoader):
+    """YAML as SAM CLI reads a template (samcli/yamlhelper.py), without SAM CLI: `make local` does not install it.
+
+    A short-form tag becomes its long form (`!Ref X` -> {"Ref": "X"}, `!GetAtt A.B` -> {"Fn::GetAtt": ["A", "B"]},
+    `!Sub s` -> {"Fn::Sub": "s"}), and a date stays the string written, as CloudFormation reads it.
+    """
+
+
+def _intrinsic_function(loader: _TemplateLoader, name: str, node: yaml.Node) -> dict[str, Any]:
+    value: Any
+    if isinstance(node, yaml.ScalarNode):
+        value = loader.construct_scalar(node)
+        if name == "GetAtt":
+            value = value.split(".", 1)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+    return {name if name in ("Ref", "Condition") else f"Fn::{name}": value}
+
+
+def _as_written(loader: _TemplateLoader, node: yaml.Node) -> str:
+    return loader.construct_scalar(node)  # type: ignore[arg-type]
+
+
+yaml.add_multi_constructor("!", _intrinsic_function, Loader=_TemplateLoader)
+yaml.add_constructor("tag:yaml.org,2002:timestamp", _as_written, Loader=_TemplateLoader)
+
+
 def load_template(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
-    parsed: dict[str, Any] = yaml_parse(path.read_text(encoding="utf-8"))
+    """A template in YAML, or the JSON `sam build` writes."""
+    text = path.read_text(encoding="utf-8")
+    parsed: dict[str, Any] = json.loads(text) if path.suffix == ".json" else yaml.load(text, _TemplateLoader)  # noqa: S506
     return parsed
 
 

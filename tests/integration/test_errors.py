@@ -145,7 +145,8 @@ def test_a_body_that_is_not_base64_says_to_send_a_content_type_when_there_was_no
     proxy_to: RecordingBackend, headers: dict[str, str] | None, hint: bool
 ) -> None:
     """Non-ASCII or non-base64 text marked base64 is a 400, never a 500; without a Content-Type the likely cause is
-    that API Gateway did not convert the body (README, A06), and the message says what to do."""
+    that API Gateway did not convert the body (docs/api-gateway-assumptions.md, A06), and the message says what to
+    do."""
     event = {"httpMethod": "POST", "path": "/", "headers": headers, "body": "café", "isBase64Encoded": True}
 
     response = invoke_handler(event)

@@ -193,7 +193,7 @@ def test_a_request_over_10_mb_is_a_413(local_api: LocalApi, chunked: bool) -> No
 def test_a_body_over_lambdas_6_mb_limit_is_a_502_json_error(local_api: LocalApi) -> None:
     """5 MB of binary is 6.7 MB once base64 in the Lambda event: more than a synchronous invoke takes. Lambda refuses
     the invoke (not a function error); the response template (VTL) or API Gateway (PROXY) answers 502. Which
-    status AWS ends with is not yet verified (README, What this relies on)."""
+    status AWS ends with is not yet verified (docs/api-gateway-assumptions.md)."""
     response = local_api.request(
         "POST", "/anything", body=b"\x00" * 5_000_000, headers={"Content-Type": "application/octet-stream"}
     )

@@ -277,8 +277,10 @@ def _readme_quick_start_curls() -> list[tuple[str, int]]:
     commands = []
     for line in section.splitlines():
         if line.startswith("curl "):
-            command, _, expected = line.rpartition("#")
-            commands.append((command.strip(), int(expected)))
+            command, _, comment = line.partition("   # ")  # the status, then what the client sees next
+            status = re.match(r"\d{3}\b", comment)
+            assert status is not None, f"a quick-start line without its status: {line}"
+            commands.append((command.strip(), int(status.group())))
     return commands
 
 

@@ -1,9 +1,9 @@
-"""Generated requests and responses through the whole chain arrive byte-identical, or hit a README-listed limit.
+"""Generated requests and responses through the whole chain arrive byte-identical, or hit a documented limit.
 
 Chain, in each IntegrationMode: request template or AWS_PROXY event (template.yaml, AWS semantics) -> proxy_fn ->
 backend on 127.0.0.1 -> proxy_fn -> response template or AWS_PROXY answer. What the generators leave out is each
-a documented API Gateway limitation (README, "Limits"). The one answer that cannot pass unchanged, a body that is
-not UTF-8 under mapping templates, must be the explained 502.
+a documented API Gateway limitation (docs/request-flow.md, "Limits"). The one answer that cannot pass unchanged, a
+body that is not UTF-8 under mapping templates, must be the explained 502.
 """
 
 import base64

@@ -49,7 +49,7 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> None:
     if file_path.name.startswith("test_") and not preparation_pending():
         reason = _missing()
         if reason is not None:
-            unavailable(reason)
+            unavailable(reason, parent.config)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -1,4 +1,4 @@
-"""SAM CLI run for real: what it needs (Docker, the runtime images), one build, the commands the README shows.
+"""SAM CLI run for real: what it needs (Docker, the runtime images), one build, the commands docs/sam-local.md shows.
 
 Facts these helpers rely on, each tried on these machines with SAM CLI 1.170.0 and docker.io 20.10:
 - SAM CLI hands a function a variable from its own environment when the template declares it
@@ -27,13 +27,14 @@ import urllib.request
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 from samcli.cli.types import CfnParameterOverridesType
 from samcli.lib.config.samconfig import SamConfig
 
 from local_gateway.sam_template import load_template
+from tests.support.folder_skip import skip_folder
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SAMCONFIG = PROJECT_ROOT / "samconfig.toml"
@@ -44,10 +45,7 @@ RUNTIME_IMAGES = {
     "x86_64": "public.ecr.aws/lambda/python:3.13-x86_64",
     "arm64": "public.ecr.aws/lambda/python:3.13-arm64",
 }
-HOW_TO_GET_THEM = (
-    "run `sudo ../shared/sam-local/build.sh x86_64 arm64` (installs Docker, starts it and builds both images "
-    "offline), or `docker pull` the image where a registry is reachable"
-)
+HOW_TO_GET_THEM = "run `make sam-local-images` (as root it installs and starts Docker; it pulls or builds both images)"
 FUNCTIONS = ("ProxyFunction", "AuthorizerFunction")
 # The region of the sample events; credentials that only moto accepts (for the tools run beside SAM).
 REGION = "eu-west-1"
@@ -66,10 +64,14 @@ def record_timing(name: str, seconds: float) -> None:
     TIMINGS[name] = round(seconds, 2)
 
 
-def unavailable(reason: str) -> None:
-    """Skip with `reason`, or fail where SAM_LOCAL_REQUIRED=1 (.ci/run) so that CI cannot pass by skipping."""
+def unavailable(reason: str, collecting: pytest.Config | None = None) -> NoReturn:
+    """Skip with `reason` (the whole folder while `collecting` it), or fail where SAM_LOCAL_REQUIRED=1 (.ci/run), so
+    that CI cannot pass by skipping."""
+    __tracebackhide__ = True
     if os.environ.get(REQUIRED_ENV) == "1":
         pytest.fail(f"{REQUIRED_ENV}=1 but {reason}", pytrace=False)
+    if collecting is not None:
+        skip_folder(collecting, reason)
     pytest.skip(reason, allow_module_level=True)
 
 
@@ -175,7 +177,8 @@ def sam_environment(**extra: str) -> dict[str, str]:
     SAM CLI asks STS for the account id at the start of every local command (samcli/commands/local/cli_common/
     invoke_context.py, _add_account_id_to_global). With credentials and no network that call retries for about
     8 s; without credentials it fails at once, and SAM hands the function placeholder credentials (defaultkey),
-    which moto accepts. No real account is ever reached either way.
+    which moto accepts. No real account is ever reached either way. The SDK's search for credentials would also ask
+    the EC2 instance metadata service (169.254.169.254), which no test machine needs: it is turned off.
     """
     environment = {
         "PATH": f"{VENV_BIN}:{os.environ.get('PATH', '/usr/bin:/bin')}",
@@ -185,6 +188,7 @@ def sam_environment(**extra: str) -> dict[str, str]:
         "AWS_DEFAULT_REGION": REGION,
         "AWS_CONFIG_FILE": os.devnull,
         "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        "AWS_EC2_METADATA_DISABLED": "true",
     }
     for name in ("DOCKER_HOST", "DOCKER_CONFIG", "DOCKER_CERT_PATH", "DOCKER_TLS_VERIFY"):
         if name in os.environ:
@@ -296,7 +300,7 @@ class SamRun:
 
 
 def local_command(command: str, template: Path, *arguments: str) -> list[str]:
-    """`sam local <command> <arguments>` as the README shows it, plus what running it from a test needs: the
+    """`sam local <command> <arguments>` as docs/sam-local.md shows it, plus what running it from a test needs: the
     template copy (-t) with the project's samconfig.toml, and --skip-pull-image (no registry here)."""
     return [
         str(SAM),

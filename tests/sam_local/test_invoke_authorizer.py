@@ -36,7 +36,7 @@ def event_token(name: str) -> str:
 
 @pytest.fixture(scope="module")
 def seeded_ssm(moto_endpoint_for_host: str, local_tokens_parameter: str) -> str:
-    """moto's SSM holds the allow event's token hash, stored by the README's own command."""
+    """moto's SSM holds the allow event's token hash, stored by the command docs/sam-local.md shows."""
     token = event_token("authorizer-allow")
     minted = subprocess.run(
         [
@@ -81,13 +81,13 @@ def test_every_authorizer_event_in_events_has_an_outcome_here() -> None:
     assert {path.stem for path in EVENTS_DIR.glob("authorizer-*.json")} == set(OUTCOMES)
 
 
-def test_the_readme_stores_the_allow_events_token_in_the_parameter_local_invokes_read(
+def test_the_docs_store_the_allow_events_token_in_the_parameter_local_invokes_read(
     local_tokens_parameter: str,
 ) -> None:
-    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    page = (PROJECT_ROOT / "docs" / "sam-local.md").read_text(encoding="utf-8")
 
-    assert f"echo {event_token('authorizer-allow')} " in readme
-    assert f"--parameter {local_tokens_parameter} --client {CLIENT} --token-stdin" in readme
+    assert f"echo {event_token('authorizer-allow')} " in page
+    assert f"--parameter {local_tokens_parameter} --client {CLIENT} --token-stdin" in page
 
 
 @pytest.mark.parametrize(("name", "outcome"), sorted(OUTCOMES.items()))

@@ -1,6 +1,6 @@
 """`sam local invoke ProxyFunction -e events/<each>.json`: each event reaches a real backend, and its answer returns.
 
-The command is the README's, run with the project's samconfig.toml (IntegrationMode=PROXY, BackendUrl
+The command is docs/sam-local.md's, run with the project's samconfig.toml (IntegrationMode=PROXY, BackendUrl
 http://host.docker.internal:8080, add_host) on a fresh build. It invokes the x86_64 copy of the build: arm64 runs
 under qemu here, where SAM CLI 1.170's `sam local invoke` gives up before the emulator answers (sam_cli.py,
 _x86_64_copy). test_start_api.py runs the template's own arm64.
@@ -99,17 +99,19 @@ def test_sam_local_invoke_delivers_the_event_to_the_backend_and_returns_its_answ
     assert answer["isBase64Encoded"] is (name == "put-binary")
 
 
-def readme_x86_64_commands() -> str:
-    """The shell block of the README's "arm64 on an x86_64 machine" paragraph."""
-    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
-    paragraph = readme.split("**arm64 on an x86_64 machine.**", 1)[1]
-    return paragraph.split("```bash\n", 1)[1].split("```", 1)[0]
+def documented_x86_64_commands() -> str:
+    """The shell block of docs/sam-local.md's "arm64 on an x86_64 machine" section."""
+    page = (PROJECT_ROOT / "docs" / "sam-local.md").read_text(encoding="utf-8")
+    section = page.split("## arm64 on an x86_64 machine\n", 1)[1]
+    return section.split("```bash\n", 1)[1].split("```", 1)[0]
 
 
-def test_the_readmes_x86_64_commands_work_as_written(built: BuiltTemplates, gateway_backend: RecordingBackend) -> None:
-    """Runs the README's lines, on this session's build instead of `sam build`'s default folder, with
+def test_the_documented_x86_64_commands_work_as_written(
+    built: BuiltTemplates, gateway_backend: RecordingBackend
+) -> None:
+    """Runs the documented lines, on this session's build instead of `sam build`'s default folder, with
     SAM_SKIP_PULL_IMAGE=1 (no registry here): its copy is the one the other tests invoke, and the invoke works."""
-    commands = readme_x86_64_commands()
+    commands = documented_x86_64_commands()
     assert "sam local invoke ProxyFunction -e events/post-json.json" in commands
     gateway_backend.responder = backend_reply
     already_received = len(gateway_backend.requests)
@@ -124,7 +126,7 @@ def test_the_readmes_x86_64_commands_work_as_written(built: BuiltTemplates, gate
         timeout=180,
         check=False,
     )
-    record_timing("the README's x86_64 copy and invoke", time.monotonic() - started)
+    record_timing("the documented x86_64 copy and invoke", time.monotonic() - started)
 
     assert result.returncode == 0, result.stderr[-4000:]
     assert load_template(built.build_dir / "template-x86_64.yaml") == load_template(built.x86_64)

@@ -1,11 +1,11 @@
 """`sam local start-api`: real HTTP through SAM CLI's local API Gateway to the function and a real backend.
 
-One start-api process for every case, run as the README shows it (samconfig.toml: IntegrationMode=PROXY,
+One start-api process for every case, run as docs/sam-local.md shows it (samconfig.toml: IntegrationMode=PROXY,
 AuthMode=NONE, BackendUrl http://host.docker.internal:8080, add_host, warm containers) on the template as built:
 the function runs on arm64, as template.yaml says, under qemu on these x86_64 machines. Its warm container pays the
 cold start once (about 7 s here), then each request takes a fraction of a second.
 
-The last tests pin where SAM CLI's local gateway differs from API Gateway; the README lists them.
+The last tests pin where SAM CLI's local gateway differs from API Gateway; docs/sam-local.md lists them.
 """
 
 import base64
@@ -193,7 +193,7 @@ def test_every_set_cookie_reaches_the_client(api: StartApi, gateway_backend: Rec
     assert answer.headers_named("Set-Cookie") == cookies
 
 
-# ---- Where SAM CLI 1.170's local gateway differs from API Gateway (README, "What sam local does not apply") ----
+# ---- Where SAM CLI 1.170's local gateway differs from API Gateway (docs/sam-local.md lists them) ----
 
 
 @pytest.mark.parametrize("accept", ["application/json", None], ids=["first-accept-type-json", "no-accept"])

@@ -525,7 +525,7 @@ NO_CONTENT_TYPE_IS_JSON = _documented(
     "a request without Content-Type is taken as application/json, for binaryMediaTypes as for template choice",
     _DEVELOPER_GUIDE + "integration-passthrough-behaviors.html",
     "[Content-type:] None. API Gateway defaults to application/json. [That the default also decides the body's "
-    "conversion is our reading, not yet verified on AWS: README, A04.]",
+    "conversion is our reading, not yet verified on AWS: docs/api-gateway-assumptions.md, A04.]",
 )
 _DEFAULT_CONTENT_TYPE = "application/json"
 

@@ -1,22 +1,26 @@
-"""The registry of API Gateway assumptions, its e2e tests and the README table stay one list.
+"""The registry of API Gateway assumptions, its e2e tests and docs/api-gateway-assumptions.md stay one list.
 
-tests/e2e/assumptions.py is the source; each id needs exactly one e2e test, and the README section is its table.
+tests/e2e/assumptions.py is the source; each id needs exactly one e2e test, and the docs page holds what it generates.
 The summary `make e2e` prints is checked here on hand-made reports, since no stack is deployed in `make test`.
 """
 
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.e2e import test_api_gateway_assumptions
-from tests.e2e.assumptions import ASSUMPTIONS, MODES, Assumption, linked_tests, markdown_table
+from tests.e2e.assumptions import (
+    ASSUMPTIONS,
+    DOCUMENT,
+    MARKER,
+    MODES,
+    Assumption,
+    linked_tests,
+    markdown_reference,
+)
 from tests.e2e.conftest import Outcome, assumption_outcomes, assumption_table
-
-README = Path(__file__).resolve().parents[2] / "README.md"
-SECTION = "## What this relies on in API Gateway"
 
 
 def test_ids_are_unique_and_numbered_in_order() -> None:
@@ -54,15 +58,29 @@ def test_each_assumption_says_what_backs_it(assumption: Assumption) -> None:
         assert re.fullmatch(r"20\d\d-\d\d-\d\d", test.validated)
 
 
-def test_the_readme_section_is_the_registrys_table() -> None:
-    text = README.read_text(encoding="utf-8")
-    assert SECTION in text
-    section = text.split(SECTION, 1)[1].split("\n## ", 1)[0]
-    table = markdown_table({key: names[0] for key, names in linked_tests().items()})
+def test_the_docs_page_is_what_the_registry_generates() -> None:
+    text = DOCUMENT.read_text(encoding="utf-8")
+    assert MARKER in text
+    generated = text.split(MARKER, 1)[1]
+    expected = markdown_reference({key: names[0] for key, names in linked_tests().items()})
 
-    assert table in section, "README is stale: paste `python -m tests.e2e.assumptions` into its section"
+    assert generated == f"\n\n{expected}", (
+        "docs/api-gateway-assumptions.md is stale: `python -m tests.e2e.assumptions --write`"
+    )
     for assumption in ASSUMPTIONS:
-        assert f"| {assumption.id} |" in section
+        assert f"\n### {assumption.id}\n" in generated
+        assert f"| [{assumption.id}](#{assumption.id.lower()}) |" in generated
+
+
+def test_long_evidence_wraps_without_starting_a_markdown_block() -> None:
+    """Quotes hold `|`, `-` and numbers: a wrapped line that began with one would turn into a table row or a list."""
+    lines = markdown_reference({}).split("\n")
+    details = lines[lines.index("## Each assumption, its evidence and its e2e test") :]
+    continued = [line.strip() for line in details if line.startswith("  ")]
+
+    assert max(len(line) for line in lines) <= 160
+    assert continued
+    assert [line for line in continued if re.match(r"[-+*>#|=]|\d+[.)]", line)] == []
 
 
 # ---- The table `make e2e` prints ----
