@@ -27,10 +27,10 @@ FRESH = PROJECT_ROOT / "bench" / "fresh.py"
 PROGRAMS = ("urllib3", "proxy", "boto3", "authorizer")
 FUNCTIONS = ("proxy", "authorizer")  # also started from their packages without bytecode
 LABELS = {
-    "urllib3": "import urllib3 + PoolManager(); first: the same GET",
-    "proxy": "proxy: import the handler module; first: a 1 KB GET",
-    "boto3": "import boto3 + SSM client; first: GetParameter",
-    "authorizer": "authorizer: import the handler module; first: a token (one SSM read)",
+    "urllib3": "urllib3: import, PoolManager(); first: the same GET",
+    "proxy": "proxy: import the handler; first: a 1 KB GET",
+    "boto3": "boto3: import, SSM client; first: GetParameter",
+    "authorizer": "authorizer: import the handler; first: a token (one SSM read)",
 }
 Runs = dict[str, list["ColdStart"]]  # program -> its cold starts, in round order
 
