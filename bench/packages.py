@@ -30,7 +30,7 @@ from bench.fixtures import AUTHORIZER_CODE, PROJECT_ROOT, PROXY_CODE
 CACHE = PROJECT_ROOT / ".venv" / "bench-packages"
 # The interpreter itself, without the project's virtual environment, so only a package is importable. -I: no
 # environment variables, user site or script directory on sys.path; -S: no site-packages; -B: no bytecode written
-# (Lambda's /var/task is read-only: the packages stay as deployed).
+# (every execution environment starts from the package as deployed).
 BASE_PYTHON = getattr(sys, "_base_executable", sys.executable)
 ISOLATED = ["-I", "-S", "-B"]
 # The runtime's SDK, at pyproject.toml's development pins.

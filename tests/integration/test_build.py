@@ -278,10 +278,10 @@ def test_the_built_function_streams_with_only_its_packaged_dependencies(
 def test_the_package_as_lambda_unpacks_it_imports_its_handlers_without_compiling_anything(
     built_function: Path, function: str, tmp_path: Path
 ) -> None:
-    """Lambda's /var/task is read-only, so a module without usable bytecode is compiled again at every cold start.
-    SAM's zip keeps the bytecode; unpacked with new file times, every module the handlers import loads from it,
-    checked against its source's hash (bytecode checked against file times would not match here), and the
-    bytecode names /var/task in tracebacks."""
+    """Each execution environment gets its own copy of the package, so a module without usable bytecode is
+    compiled again at every cold start. SAM's zip keeps the bytecode; unpacked with new file times, every module
+    the handlers import loads from it, checked against its source's hash (bytecode checked against file times
+    would not match here), and the bytecode names /var/task in tracebacks."""
     modules, shipped, environment = HANDLERS[function]
     zipped = make_zip_with_lambda_permissions(str(tmp_path / function), str(built_function.parent / function))
     task = tmp_path / "task"
