@@ -1,4 +1,5 @@
-"""The tables `make bench` prints (Markdown, as docs/performance.md shows them), and the targets with their verdicts.
+"""The tables `make bench` prints (Markdown, as docs/performance.md shows them: no line wider than 160 columns), and
+the targets with their verdicts.
 
 Every ratio compares two things measured side by side in the same run.
 """
@@ -157,7 +158,7 @@ def targets_table(per_request: list[CaseResult], cold: ColdStarts) -> str:
 
     def row(label: str, cells: list[tuple[str, float, str]], goal: float | None) -> None:
         """cells: (where, ratio, a note on how steady it is)."""
-        shown = "; ".join(f"{where} **{value:.2f}×** ({note})" for where, value, note in cells)
+        shown = "; ".join(f"{where}: **{value:.2f}×** ({note})" for where, value, note in cells)
         if goal is None:
             rows.append(f"| {label} | {shown} | — | — |")
             return
@@ -166,24 +167,24 @@ def targets_table(per_request: list[CaseResult], cold: ColdStarts) -> str:
 
     warm = [cases[("GET 1 KB", share)] for share in shares]
     row(
-        "warm 1 KB GET, CPU time: the handler ÷ a direct urllib3 request",
+        "warm 1 KB GET",
         [(column_name(case.share), case.cpu_ratio(), spread(case.cpu_ratio_spread())) for case in warm],
         WARM_CPU_GOAL,
     )
     row(
-        "init, CPU time: the proxy's handler module ÷ urllib3 + PoolManager()",
+        "proxy init",
         [_init_cell(cold, "proxy", "urllib3")],
         INIT_GOAL,
     )
     row(
-        "init, CPU time: the authorizer's handler module ÷ boto3 + SSM client",
+        "authorizer init",
         [_init_cell(cold, "authorizer", "boto3")],
         None,
     )
     for method in ("GET", "POST"):
         large = [cases[(f"{method} 5 MB", share)] for share in shares]
         row(
-            f"5 MB {method}, CPU time: the handler ÷ (direct request + floor)",
+            f"5 MB {method}",
             [
                 (column_name(case.share), case.floor_cpu_ratio(), f"wall {case.floor_wall_ratio():.2f}×")
                 for case in large
@@ -192,14 +193,20 @@ def targets_table(per_request: list[CaseResult], cold: ColdStarts) -> str:
         )
     return (
         "## Targets, from this run\n\n"
-        "Inits at a full CPU, from the packages sam build makes. In brackets: for the warm ratio, its range over "
-        "the fifths of the rounds; for the inits, their CPU milliseconds and the ratio's range over the cold-start "
-        "table's columns; for 5 MB, the same ratio in wall time. The goals hold when every figure in the row is at "
-        "most the goal.\n\n" + "\n".join(rows)
+        "Each target is a ratio of two things measured side by side in the same run:\n\n"
+        "- **warm 1 KB GET**: the handler's CPU time per request ÷ a direct urllib3 PoolManager request's;\n"
+        "- **proxy init**, at a full CPU, from the package sam build makes: importing the proxy's handler module ÷ "
+        "importing urllib3 and building a PoolManager;\n"
+        "- **authorizer init**, likewise: importing the authorizer's handler module ÷ importing boto3 and building "
+        "an SSM client;\n"
+        "- **5 MB GET** and **5 MB POST**: the handler's CPU time ÷ (the direct request's + the forced floor's).\n\n"
+        "In brackets: for the warm ratio, its range over the fifths of the rounds; for the inits, their CPU "
+        "milliseconds and the ratio's range over the cold-start table's columns; for 5 MB, the same ratio in wall "
+        "time. The goals hold when every figure in the row is at most the goal.\n\n" + "\n".join(rows)
     )
 
 
 def _init_cell(cold: ColdStarts, program: str, yardstick: str) -> tuple[str, float, str]:
     ratio, within = cold.init_ratio(program, yardstick)
     ours, theirs = cold.init_cpu_ms(program), cold.init_cpu_ms(yardstick)
-    return "as packaged", ratio, f"{ours:.0f} vs {theirs:.0f} ms; {spread(within)} over the columns"
+    return "as packaged", ratio, f"{ours:.0f} vs {theirs:.0f} ms; {spread(within)}"

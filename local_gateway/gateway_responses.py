@@ -27,8 +27,8 @@ class MethodResponse:
 # the names are LocalStack's).
 REFUSALS: dict[str, tuple[HTTPStatus, str | None, str]] = {
     "UNAUTHORIZED": (HTTPStatus.UNAUTHORIZED, "Unauthorized", "UnauthorizedException"),
-    # A Lambda authorizer that fails: what AWS answers is not documented (README, A34); community reports show a
-    # 500 with this error type and a null message.
+    # A Lambda authorizer that fails: what AWS answers is not documented (docs/api-gateway-assumptions.md, A34);
+    # community reports show a 500 with this error type and a null message.
     "AUTHORIZER_CONFIGURATION_ERROR": (
         HTTPStatus.INTERNAL_SERVER_ERROR,
         None,

@@ -13,7 +13,7 @@ TokenStore = dict[str, list[str]]
 
 
 class InvalidTokenStore(ValueError):
-    """The parameter's value is not the documented JSON; the authorizer then denies everyone."""
+    """The parameter's value is not the documented JSON; the authorizer then fails rather than answer a policy."""
 
 
 class MissingCredentials(Exception):

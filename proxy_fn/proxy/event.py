@@ -135,7 +135,8 @@ def _body(event: dict[str, Any], headers: list[tuple[str, str]]) -> bytes:
     try:
         return base64.b64decode(body, validate=True)
     except ValueError:  # binascii.Error, or a character outside ASCII
-        # Whether API Gateway converts a body sent without Content-Type as binary is not documented (README, A06).
+        # Whether API Gateway converts a body sent without Content-Type as binary is not documented
+        # (docs/api-gateway-assumptions.md, A06).
         hint = "" if any(name.lower() == "content-type" for name, _ in headers) else "; send a Content-Type header"
         raise MalformedEvent(f"body is marked isBase64Encoded but is not valid base64{hint}") from None
 
