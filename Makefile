@@ -100,7 +100,7 @@ load: venv ## 8 clients x 2,000 requests through make local (about a minute): re
 test-long: venv ## 20,000 examples per property and 30 backend replacements in the rolling test
 	HYPOTHESIS_PROFILE=long ROLLING_REPLACEMENTS=30 $(BIN)/pytest tests/property tests/integration/test_rolling_replacement.py
 
-bench: venv ## Both functions as Lambda runs them, then STREAM (root; about 3 min; docs/performance.md, docs/streaming.md)
+bench: venv ## Both functions as Lambda runs them, then STREAM (root; about 2 min; docs/performance.md, docs/streaming.md)
 	$(BIN)/python -m bench.run
 	$(BIN)/python -m bench.stream
 

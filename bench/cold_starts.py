@@ -4,9 +4,9 @@ package (bench.packages) at a full CPU, then run the first invocation at the CPU
 Each round starts the four programs in turn (urllib3, proxy, boto3, authorizer), so a noisy moment can hit any of
 them; the init ratios are taken round by round. An init does not depend on the memory size (it is never throttled),
 so every round of every memory size counts towards the init figures, and the memory sizes give the ratio's spread.
-A few more rounds, unconstrained, import the same packages with their bytecode already compiled: what shipping
-bytecode in the package would save. Wall times are spawn to exit as the parent sees them, split by the child's own
-clock readings.
+A few more rounds, unconstrained, import the two functions from their packages without bytecode: what a build
+without Python 3.13 costs every cold start. Wall times are spawn to exit as the parent sees them, split by the
+child's own clock readings.
 """
 
 import json
@@ -25,11 +25,12 @@ from bench.services import Backend, SsmStandIn
 
 FRESH = PROJECT_ROOT / "bench" / "fresh.py"
 PROGRAMS = ("urllib3", "proxy", "boto3", "authorizer")
+FUNCTIONS = ("proxy", "authorizer")  # also started from their packages without bytecode
 LABELS = {
-    "urllib3": "import urllib3 + PoolManager(); first: the same GET",
-    "proxy": "proxy: import the handler module; first: a 1 KB GET",
-    "boto3": "import boto3 + SSM client; first: GetParameter",
-    "authorizer": "authorizer: import the handler module; first: a token (one SSM read)",
+    "urllib3": "urllib3: import, PoolManager(); first: the same GET",
+    "proxy": "proxy: import the handler; first: a 1 KB GET",
+    "boto3": "boto3: import, SSM client; first: GetParameter",
+    "authorizer": "authorizer: import the handler; first: a token (one SSM read)",
 }
 Runs = dict[str, list["ColdStart"]]  # program -> its cold starts, in round order
 
@@ -82,31 +83,32 @@ def _init_ratios(runs: Runs, program: str, yardstick: str) -> list[float]:
 @dataclass(frozen=True)
 class ColdStarts:
     """As packaged: share -> the cold starts with the first invocation at that share (None: unconstrained).
-    Compiled: the same packages with their bytecode, unconstrained."""
+    Without bytecode: the two functions from their packages without it, unconstrained."""
 
     runs: dict[CpuShare | None, Runs]
-    compiled: Runs
+    without_bytecode: Runs
 
     def all_runs(self, program: str) -> list[ColdStart]:
         return [start for by_program in self.runs.values() for start in by_program[program]]
 
-    def init_cpu_ms(self, program: str, *, compiled: bool = False) -> float:
-        starts = self.compiled[program] if compiled else self.all_runs(program)
-        return statistics.median(start.init_cpu_ms for start in starts)
+    def init_cpu_ms(self, program: str) -> float:
+        return statistics.median(start.init_cpu_ms for start in self.all_runs(program))
 
-    def init_ms(self, program: str, *, compiled: bool = False) -> float:
-        starts = self.compiled[program] if compiled else self.all_runs(program)
-        return statistics.median(start.init_ms for start in starts)
+    def init_ms(self, program: str) -> float:
+        return statistics.median(start.init_ms for start in self.all_runs(program))
+
+    def init_without_bytecode(self, program: str) -> tuple[float, float] | None:
+        """Wall and CPU milliseconds of the init from the package without bytecode (None for the yardsticks)."""
+        starts = self.without_bytecode.get(program)
+        if not starts:
+            return None
+        return statistics.median(start.init_ms for start in starts), statistics.median(s.init_cpu_ms for s in starts)
 
     def interpreter_cpu_ms(self) -> float:
         return statistics.median(start.interpreter_cpu_ms for program in PROGRAMS for start in self.all_runs(program))
 
-    def init_ratio(self, program: str, yardstick: str, *, compiled: bool = False) -> tuple[float, list[float]]:
-        """The median of the rounds' init ratios, and its spread: the median within each column (as packaged), or
-        each round's ratio (compiled)."""
-        if compiled:
-            ratios = _init_ratios(self.compiled, program, yardstick)
-            return statistics.median(ratios), ratios
+    def init_ratio(self, program: str, yardstick: str) -> tuple[float, list[float]]:
+        """The median of the rounds' init ratios, and its spread: the median within each column."""
         per_column = [_init_ratios(by_program, program, yardstick) for by_program in self.runs.values()]
         everything = [ratio for column in per_column for ratio in column]
         return statistics.median(everything), [statistics.median(column) for column in per_column]
@@ -124,7 +126,7 @@ class ColdStarts:
 class Launcher:
     """Starts fresh interpreters against the bench's services, importing from the deployment packages."""
 
-    def __init__(self, backend: Backend, ssm: SsmStandIn, packages: Packages, bytecode_cache: Path) -> None:
+    def __init__(self, backend: Backend, ssm: SsmStandIn, packages: Packages) -> None:
         self._environments = {
             "urllib3": proxy_environment(backend.url),
             "proxy": proxy_environment(backend.url),
@@ -133,24 +135,24 @@ class Launcher:
         }
         self._backend = backend
         self._packages = packages
-        self._bytecode = ["-X", f"pycache_prefix={bytecode_cache}"]  # bytecode kept apart from the packages
         self._arguments: dict[str, Any] = {"url": f"{backend.url}/text/1024", "headers": {}}
 
     def prepare(self) -> None:
-        """One unmeasured start of each program each way (the file cache warms; the compiled variant's bytecode is
-        written), and the headers the proxy sends, for urllib3's request."""
+        """One unmeasured start of each program each way (the file cache warms), and the headers the proxy sends,
+        for urllib3's request."""
         self.start("proxy", None, 512)
         self._arguments["headers"] = dict(self._backend.stats()["last_headers"])
         for program in PROGRAMS:
             self.start(program, None, 512)
-            self.start(program, None, 512, compiled=True)
+        for program in FUNCTIONS:
+            self.start(program, None, 512, bytecode=False)
 
-    def start(self, program: str, group: Path | None, memory_mb: int, *, compiled: bool = False) -> ColdStart:
+    def start(self, program: str, group: Path | None, memory_mb: int, *, bytecode: bool = True) -> ColdStart:
         arguments = self._arguments | {"group": None if group is None else str(group), "memory_mb": memory_mb}
-        path = os.pathsep.join(self._packages.paths[program])
-        flags = [*ISOLATED, *(self._bytecode if compiled else ["-B"])]  # -B: writes no bytecode, as on Lambda
+        packages = self._packages.paths if bytecode else self._packages.without_bytecode
+        path = os.pathsep.join(packages[program])
         with tempfile.NamedTemporaryFile(suffix=".json") as result:
-            argv = [BASE_PYTHON, *flags, str(FRESH), program, result.name, path, json.dumps(arguments)]
+            argv = [BASE_PYTHON, *ISOLATED, str(FRESH), program, result.name, path, json.dumps(arguments)]
             measured = run(argv, env=self._environments[program], cwd=PROJECT_ROOT)
             readings = json.loads(Path(result.name).read_text())
         return ColdStart.from_readings(measured, readings)
@@ -160,7 +162,7 @@ def measure(
     launcher: Launcher,
     shares: Sequence[CpuShare | None],
     rounds: int,
-    compiled_rounds: int,
+    no_bytecode_rounds: int,
     say: Callable[[str], None],
 ) -> ColdStarts:
     runs: dict[CpuShare | None, Runs] = {}
@@ -175,9 +177,9 @@ def measure(
                 for program in PROGRAMS:
                     by_program[program].append(launcher.start(program, procs, memory_mb))
         runs[share] = by_program
-    say(f"cold starts with the packages' bytecode compiled, unconstrained: {compiled_rounds} rounds")
-    compiled: Runs = {program: [] for program in PROGRAMS}
-    for _ in range(compiled_rounds):
-        for program in PROGRAMS:
-            compiled[program].append(launcher.start(program, None, 512, compiled=True))
-    return ColdStarts(runs, compiled)
+    say(f"cold starts from the packages without bytecode, unconstrained: {no_bytecode_rounds} rounds")
+    without: Runs = {program: [] for program in FUNCTIONS}
+    for _ in range(no_bytecode_rounds):
+        for program in FUNCTIONS:
+            without[program].append(launcher.start(program, None, 512, bytecode=False))
+    return ColdStarts(runs, without)

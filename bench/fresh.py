@@ -1,6 +1,6 @@
 """One cold start as Lambda runs it: the init at a full CPU, then the first invocation at the memory's CPU share.
 
-    python -I -S bench/fresh.py PROGRAM RESULT_FILE PACKAGE_PATH ARGUMENTS_JSON
+    python -I -S -B bench/fresh.py PROGRAM RESULT_FILE PACKAGE_PATH ARGUMENTS_JSON
 
 Started by bench.cold_starts as a script, not with `-m`, so that nothing but what the interpreter loads for itself is
 loaded before the measured init, and with the base interpreter, not the project's virtual environment: the init

@@ -1,5 +1,5 @@
-"""The tables `make bench` prints (Markdown; docs/performance.md shows them wrapped to 160 columns), and the
-targets with their verdicts.
+"""The tables `make bench` prints (Markdown, as docs/performance.md shows them: no line wider than 160 columns), and
+the targets with their verdicts.
 
 Every ratio compares two things measured side by side in the same run.
 """
@@ -21,9 +21,8 @@ LARGE_BODY_GOAL = 1.2
 
 def per_request_table(results: list[CaseResult]) -> str:
     rows = [
-        "| Case | column | CPU µs direct / handler | **CPU: handler ÷ direct** (spread) "
-        "| wall ms direct / handler | wall: handler ÷ direct (spread) | forced floor CPU µs "
-        "| handler ÷ (direct + floor): CPU / wall |",
+        "| Case | column | CPU µs: direct / handler | **CPU ratio** | wall ms: direct / handler | wall ratio "
+        "| floor CPU µs | ratio to direct + floor: CPU / wall |",
         "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for case in results:
@@ -37,9 +36,9 @@ def per_request_table(results: list[CaseResult]) -> str:
     return (
         "## Per request: the handler vs a direct urllib3 request (same headers, same backend)\n\n"
         "CPU: medians of the measured process's own CPU time per request. Wall: medians unconstrained, means at the "
-        "share (quota pauses land on single requests; the mean is what is billed). Spread: the ratio in each fifth "
-        "of the rounds. Forced floor: what the Lambda event format costs any proxy (base64-decoding a request "
-        "body, JSON-encoding a response body).\n\n" + "\n".join(rows)
+        "share (quota pauses land on single requests; the mean is what is billed). Ratios: the handler's ÷ the "
+        "direct request's; in brackets, the ratio in each fifth of the rounds. Floor: what the Lambda event format "
+        "forces on any proxy (base64-decoding a request body, JSON-encoding a response body).\n\n" + "\n".join(rows)
     )
 
 
@@ -49,43 +48,47 @@ def breakdown_table(columns: dict[str, Samples]) -> str:
 
 def cold_start_table(cold: ColdStarts) -> str:
     shares = list(cold.runs)
-    header = (
-        "| Fresh interpreter | init as packaged: wall ms (CPU ms) | init, bytecode compiled: wall ms (CPU ms) "
-        "| first invocation CPU ms | " + " | ".join(f"first request ms, {column_name(share)}" for share in shares)
-    )
-    rows = [header + " |", "| --- | --- | --- | --- |" + " --- |" * len(shares)]
+    sizes = [share.memory_mb for share in shares if share is not None]
+    if len(sizes) == len(shares):
+        columns = "first request ms at " + " / ".join(str(size) for size in sizes) + " MB"
+    else:
+        columns = "first request ms, " + " / ".join(column_name(share) for share in shares)
+    header = "| Fresh interpreter | init: wall (CPU) ms | without bytecode | first invocation CPU ms "
+    rows = [f"{header}| {columns} |", "| --- | --- | --- | --- | --- |"]
     for program in PROGRAMS:
-        answers = " | ".join(f"{cold.first_request_ms(share, program):,.0f}" for share in shares)
+        answers = " / ".join(f"{cold.first_request_ms(share, program):,.0f}" for share in shares)
+        without = cold.init_without_bytecode(program)
         rows.append(
             f"| {LABELS[program]} | {cold.init_ms(program):.0f} ({cold.init_cpu_ms(program):.0f}) | "
-            f"{cold.init_ms(program, compiled=True):.0f} ({cold.init_cpu_ms(program, compiled=True):.0f}) | "
+            f"{'—' if without is None else f'{without[0]:.0f} ({without[1]:.0f})'} | "
             f"{cold.first_cpu_ms(program):.1f} | {answers} |"
         )
     rounds = len(next(iter(cold.runs.values()))["proxy"])
     return (
         f"## Cold starts: init at a full CPU, first invocation at the share ({rounds} rounds per column, the "
         "four programs in turn)\n\n"
-        "Init: the program's imports and clients, measured inside a fresh interpreter that imports from a copy of "
-        "the deployment package as sam build makes it: no bytecode, so every module is compiled (medians over "
-        "every column; the boto3 rows use the SDK with its bytecode, as a runtime provides it). With bytecode: the "
-        f"same packages, compiled beforehand ({len(cold.compiled['proxy'])} rounds). First request: the "
-        f"interpreter's start ({cold.interpreter_cpu_ms():.0f} ms) and the init as packaged, on a full vCPU (their "
-        "CPU time), then the first invocation at the share (its wall time); Lambda's own sandbox and runtime "
-        "start come on top, in every row.\n\n" + "\n".join(rows)
+        "Init: the program's imports and clients, measured inside a fresh interpreter that imports from the "
+        "deployment package as the function's Makefile builds it for sam build, bytecode included (medians over "
+        "every column; the boto3 rows use the SDK as a runtime provides it, with its bytecode). Without bytecode: "
+        "the same init, wall (CPU) ms, from the packages as a build without Python 3.13 ships them, every module "
+        "compiled "
+        f"({len(cold.without_bytecode['proxy'])} rounds). First request: the interpreter's start "
+        f"({cold.interpreter_cpu_ms():.0f} ms) and the init, on a full vCPU (their CPU time), then the first "
+        "invocation at the memory's share (its wall time); Lambda's own sandbox and runtime start come on top, in "
+        "every row.\n\n" + "\n".join(rows)
     )
 
 
 def memory_tables(rows: list[MemoryRow], cold: ColdStarts, proxy_rss_mb: float, memory: dict[str, int]) -> str:
     proxy = [
-        "| MemorySize | CPU share | warm 1 KB GET p50 / mean ms | CPU: handler ÷ direct | first request ms "
+        "| MemorySize | CPU share | warm 1 KB GET ms: p50 / mean | CPU ratio | first request ms "
         "| $ per 1M requests | with a 20 ms backend | $ per 1M cold starts |",
         "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     authorizer = [
-        "| MemorySize | CPU share | first authorization ms | store cached: mean ms | $ per 1M authorizations "
-        "| store read each time: mean ms | $ per 1M authorizations | SDK GetParameter alone: mean ms "
-        "| $ per 1M cold starts |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| MemorySize | first authorization ms | store cached: ms, $ per 1M | store read each time: ms, $ per 1M "
+        "| GetParameter alone: ms | $ per 1M cold starts |",
+        "| --- | --- | --- | --- | --- | --- |",
     ]
     for row in rows:
         share: CpuShare = row.share
@@ -98,10 +101,10 @@ def memory_tables(rows: list[MemoryRow], cold: ColdStarts, proxy_rss_mb: float, 
             f"${row.cold_start_cost(cold.runs[share]['proxy']):.2f} |"
         )
         authorizer.append(
-            f"| {_mb(row.memory_mb, memory['authorizer'], 'authorizer')} | {share.fraction:.3f} vCPU | "
+            f"| {_mb(row.memory_mb, memory['authorizer'], 'authorizer')} | "
             f"{cold.first_request_ms(share, 'authorizer'):,.0f} | "
-            f"{_mean_ms(row.authorizations, 'authorizer'):.2f} | ${row.authorization_cost(row.authorizations):.3f} | "
-            f"{_mean_ms(row.store_reads, 'authorizer'):.2f} | ${row.authorization_cost(row.store_reads):.3f} | "
+            f"{_mean_ms(row.authorizations, 'authorizer'):.2f}, ${row.authorization_cost(row.authorizations):.3f} | "
+            f"{_mean_ms(row.store_reads, 'authorizer'):.2f}, ${row.authorization_cost(row.store_reads):.3f} | "
             f"{_mean_ms(row.store_reads, 'direct'):.2f} | ${row.cold_start_cost(cold.runs[share]['authorizer']):.2f} |"
         )
     rss = cold.peak_rss_mb("authorizer")
@@ -114,9 +117,10 @@ def memory_tables(rows: list[MemoryRow], cold: ColdStarts, proxy_rss_mb: float, 
         "time is billed too, at the same rate per GB (the 20 ms column adds it to each request). Peak RSS: proxy "
         f"{proxy_rss_mb:.0f} MB (a 5 MB request and a 5 MB response in one fresh process), authorizer {rss:.0f} MB "
         "(init and first authorization), without the Lambda runtime's own.\n\n"
-        "### Proxy (1 KB GET against the loopback backend)\n\n" + "\n".join(proxy) + "\n\n"
-        "### Authorizer (the SSM stand-in over TLS on loopback; first authorization: init and one SSM read)\n\n"
-        + "\n".join(authorizer)
+        "### Proxy (1 KB GET against the loopback backend; CPU ratio: the handler's ÷ a direct urllib3 request's)"
+        "\n\n" + "\n".join(proxy) + "\n\n"
+        "### Authorizer (the SSM stand-in over TLS on loopback; first authorization: init and one SSM read; "
+        "mean ms)\n\n" + "\n".join(authorizer)
     )
 
 
@@ -163,24 +167,24 @@ def targets_table(per_request: list[CaseResult], cold: ColdStarts) -> str:
 
     warm = [cases[("GET 1 KB", share)] for share in shares]
     row(
-        "warm 1 KB GET: the handler's CPU time per request ÷ a direct urllib3 PoolManager request's",
+        "warm 1 KB GET",
         [(column_name(case.share), case.cpu_ratio(), spread(case.cpu_ratio_spread())) for case in warm],
         WARM_CPU_GOAL,
     )
     row(
-        "init at a full CPU: importing the proxy's handler module ÷ importing urllib3 and building a PoolManager",
-        [_init_cell(cold, "proxy", "urllib3", compiled=False), _init_cell(cold, "proxy", "urllib3", compiled=True)],
+        "proxy init",
+        [_init_cell(cold, "proxy", "urllib3")],
         INIT_GOAL,
     )
     row(
-        "init at a full CPU: importing the authorizer's handler module ÷ importing boto3 and building an SSM client",
-        [_init_cell(cold, "authorizer", "boto3", compiled=False)],
+        "authorizer init",
+        [_init_cell(cold, "authorizer", "boto3")],
         None,
     )
     for method in ("GET", "POST"):
         large = [cases[(f"{method} 5 MB", share)] for share in shares]
         row(
-            f"5 MB {method}: the handler's CPU time ÷ (the direct request's + the forced floor's)",
+            f"5 MB {method}",
             [
                 (column_name(case.share), case.floor_cpu_ratio(), f"wall {case.floor_wall_ratio():.2f}×")
                 for case in large
@@ -189,14 +193,20 @@ def targets_table(per_request: list[CaseResult], cold: ColdStarts) -> str:
         )
     return (
         "## Targets, from this run\n\n"
+        "Each target is a ratio of two things measured side by side in the same run:\n\n"
+        "- **warm 1 KB GET**: the handler's CPU time per request ÷ a direct urllib3 PoolManager request's;\n"
+        "- **proxy init**, at a full CPU, from the package sam build makes: importing the proxy's handler module ÷ "
+        "importing urllib3 and building a PoolManager;\n"
+        "- **authorizer init**, likewise: importing the authorizer's handler module ÷ importing boto3 and building "
+        "an SSM client;\n"
+        "- **5 MB GET** and **5 MB POST**: the handler's CPU time ÷ (the direct request's + the forced floor's).\n\n"
         "In brackets: for the warm ratio, its range over the fifths of the rounds; for the inits, their CPU "
-        "milliseconds and the ratio's range (over the cold-start table's columns as packaged, over the rounds "
-        "compiled); for 5 MB, the same ratio in wall time. The goals hold when every figure in the row is at most "
-        "the goal.\n\n" + "\n".join(rows)
+        "milliseconds and the ratio's range over the cold-start table's columns; for 5 MB, the same ratio in wall "
+        "time. The goals hold when every figure in the row is at most the goal.\n\n" + "\n".join(rows)
     )
 
 
-def _init_cell(cold: ColdStarts, program: str, yardstick: str, *, compiled: bool) -> tuple[str, float, str]:
-    ratio, within = cold.init_ratio(program, yardstick, compiled=compiled)
-    ours, theirs = cold.init_cpu_ms(program, compiled=compiled), cold.init_cpu_ms(yardstick, compiled=compiled)
-    return "bytecode compiled" if compiled else "as packaged", ratio, f"{ours:.0f} vs {theirs:.0f} ms; {spread(within)}"
+def _init_cell(cold: ColdStarts, program: str, yardstick: str) -> tuple[str, float, str]:
+    ratio, within = cold.init_ratio(program, yardstick)
+    ours, theirs = cold.init_cpu_ms(program), cold.init_cpu_ms(yardstick)
+    return "as packaged", ratio, f"{ours:.0f} vs {theirs:.0f} ms; {spread(within)}"

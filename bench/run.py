@@ -4,9 +4,9 @@ Lambda gives a function CPU in proportion to its memory while it is invoked ("At
 equivalent of one vCPU"), but runs an on-demand function's init at a full vCPU. So each measured process imports its
 function unconstrained and then joins a cgroup that holds it to the memory's CPU share (bench.cpu_share) before its
 first invocation. The backend and the SSM stand-in run unconstrained in their own processes (bench.services): they
-stand for other machines. Cold starts import each function from a copy of its deployment package as sam build
-makes it, without bytecode (bench.packages). Without root there is no quota: the share columns and the memory
-tables are left out.
+stand for other machines. Cold starts and warm workers import each function from its deployment package as the
+function's Makefile builds it for sam build, bytecode included (bench.packages). Without root there is no quota:
+the share columns and the memory tables are left out.
 
 From here down: per request (bench.warm runs bench.worker, which holds bench.cases); where one request's CPU goes
 (bench.components); cold starts (bench.cold_starts runs bench/fresh.py); memory sizing (bench.memory); the tables
@@ -18,12 +18,10 @@ and the targets (bench.reports).
 import argparse
 import os
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
-from pathlib import Path
 
 from bench import cold_starts, reports
 from bench.cpu_share import PERIOD_US, CpuShare, cgroup_layout
@@ -40,7 +38,7 @@ class Plan:
     share_rounds: dict[str, int]  # at the proxy's MemorySize share, per size
     breakdown_rounds: int
     cold_rounds: int  # per memory size, each of the four programs, as packaged
-    compiled_rounds: int  # each of the four programs, the packages' bytecode compiled
+    no_bytecode_rounds: int  # each function, from its package without bytecode
     memory_rounds: int  # proxy 1 KB GETs per memory size
     authorization_rounds: int  # authorizations per memory size, the token store cached
     store_read_rounds: int  # authorizations per memory size, the token store read from SSM each time
@@ -51,7 +49,7 @@ FULL = Plan(
     share_rounds={"1 KB": 1000, "5 MB": 8},
     breakdown_rounds=1000,
     cold_rounds=4,
-    compiled_rounds=8,
+    no_bytecode_rounds=8,
     memory_rounds=400,
     authorization_rounds=400,
     store_read_rounds=16,
@@ -61,7 +59,7 @@ QUICK = Plan(
     share_rounds={"1 KB": 200, "5 MB": 3},
     breakdown_rounds=150,
     cold_rounds=1,
-    compiled_rounds=2,
+    no_bytecode_rounds=2,
     memory_rounds=60,
     authorization_rounds=60,
     store_read_rounds=4,
@@ -111,8 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"Python {sys.version.split()[0]} on {os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.2f} at start.")
     with ExitStack() as stack:
         backend, ssm = stack.enter_context(services())
-        scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-packages-")))
-        packages = deployment_packages(scratch, say)
+        packages = deployment_packages(say)
         proxy_python = python_running("bench.worker", packages.paths["proxy"])
         shares = [None, proxy_share] if proxy_share else [None]
         cases = per_request(backend, plan, shares, proxy_python)
@@ -127,9 +124,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         emit(reports.breakdown_table(breakdowns))
 
-        launcher = cold_starts.Launcher(backend, ssm, packages, scratch / "bytecode")
+        launcher = cold_starts.Launcher(backend, ssm, packages)
         launcher.prepare()
-        cold = cold_starts.measure(launcher, memory_shares, plan.cold_rounds, plan.compiled_rounds, say)
+        cold = cold_starts.measure(launcher, memory_shares, plan.cold_rounds, plan.no_bytecode_rounds, say)
         emit(reports.cold_start_table(cold))
 
         if proxy_share:

@@ -11,7 +11,7 @@ import ssl
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import urllib3
 from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
@@ -30,8 +30,7 @@ IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 logging.getLogger("urllib3").setLevel(logging.WARNING)
 
 
-@dataclass(frozen=True)
-class BackendResponse:
+class BackendResponse(NamedTuple):
     status: int
     headers: list[tuple[str, str]]
     body: bytes

@@ -4,8 +4,8 @@ import math
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from enum import StrEnum
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 # API Gateway's default integration timeout is 29 s; the Lambda must answer before the gateway gives up.
@@ -51,8 +51,7 @@ class ConfigError(ValueError):
     """A deployment setting is missing or invalid; raised at init so the function never serves with it."""
 
 
-@dataclass(frozen=True)
-class BackendTarget:
+class BackendTarget(NamedTuple):
     scheme: str
     host: str
     port: int
@@ -65,8 +64,7 @@ class BackendTarget:
         return host if self.port == default_port else f"{host}:{self.port}"
 
 
-@dataclass(frozen=True)
-class ProxyConfig:
+class ProxyConfig(NamedTuple):
     backend: BackendTarget
     timeout_seconds: float
     ca_bundle: str | None

@@ -2,8 +2,7 @@
 
 import base64
 import re
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from proxy.errors import MalformedEvent
 
@@ -14,8 +13,7 @@ _FORBIDDEN_IN_VALUE = re.compile(r"[\r\n\x00]")
 _CONTEXT_VALUE = re.compile(r"[\x21-\x7e]{0,256}")
 
 
-@dataclass(frozen=True)
-class ClientRequest:
+class ClientRequest(NamedTuple):
     """What the client sent, as API Gateway handed it over."""
 
     method: str

@@ -3,10 +3,9 @@
 import os
 import time
 from http import HTTPStatus
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from proxy.backend import BackendClient
 from proxy.config import IntegrationMode, load_config
@@ -31,6 +30,9 @@ from proxy.telemetry import (
 )
 from proxy.upstream import build_upstream_request
 
+if TYPE_CHECKING:  # annotations only: the module is not loaded at init
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
 logger = Logger(service=SERVICE)
 LOG = InvocationLog(logger)
 # Cold start: a bad setting fails the init here, loudly, instead of failing every request.
@@ -42,7 +44,7 @@ BACKEND = BackendClient(CONFIG, max_body_bytes=LAMBDA_RESPONSE_LIMIT_BYTES)
 # Never logs the event (it carries Authorization and Cookie headers), whatever POWERTOOLS_LOGGER_LOG_EVENT says.
 @LOG.with_lambda_context
 @metrics_per_invocation
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> LambdaResponse:
+def lambda_handler(event: dict[str, Any], context: "LambdaContext") -> LambdaResponse:
     request_id = context.aws_request_id
     started = time.perf_counter()
     try:

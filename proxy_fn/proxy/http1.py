@@ -19,7 +19,7 @@ import socket
 import ssl
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from urllib3.util.wait import wait_for_read
 
@@ -49,8 +49,9 @@ _STATUS_LINE = re.compile(r"HTTP/1\.([0-9]) ([0-9]{3})(?: [\t\x20-\x7e\x80-\xff]
 _FIELD_LINE = f"({_NAME}):[ \\t]*({_VALUE})[ \\t]*\\r?\\n"
 _FIELD = re.compile(_FIELD_LINE)
 _FIELDS = re.compile(f"(?:{_FIELD_LINE})*")
-_NAME_ONLY = re.compile(_NAME)
-_OWS_VALUE = re.compile(f"[ \\t]*{_VALUE}[ \\t]*")
+# A field's value between optional whitespace. Only _field_problem uses it, and _NAME alone, to say what is wrong
+# with a head that failed _FIELDS: left to re's cache, they are compiled when that first happens, not at init.
+_OWS_VALUE = f"[ \\t]*{_VALUE}[ \\t]*"
 # The blank line that ends a head or a trailer section; group 1 is absent when the block is empty.
 _BLOCK_END = re.compile(rb"(?:^|(\n))\r?\n")
 # RFC 9112 7.1: chunk-size, optional whitespace and chunk extensions (no control characters), CRLF.
@@ -127,8 +128,7 @@ def request_head(method: str, target: str, headers: list[tuple[str, str]], body_
     return f"{method} {target} HTTP/1.1\r\n{''.join(lines)}\r\n".encode("latin-1")
 
 
-@dataclass(frozen=True, slots=True)
-class Sent:
+class Sent(NamedTuple):
     """How far a request got: its head and all of it handed to the kernel, and any answer bytes that arrived while
     the body was still going out."""
 
@@ -445,11 +445,11 @@ def _field_problem(lines: str) -> str:
         if line[:1] in (" ", "\t"):
             return "a folded header line (obs-fold, RFC 9112 5.2)"
         name, colon, value = line.partition(":")
-        if not colon or not _NAME_ONLY.fullmatch(name):
+        if not colon or not re.fullmatch(_NAME, name):
             return "a header line whose name is not a token (RFC 9110 5.1)"
         if "\r" in value or "\x00" in value:
             return "a header value with CR, LF or NUL (RFC 9110 5.5)"
-        if not _OWS_VALUE.fullmatch(value):
+        if not re.fullmatch(_OWS_VALUE, value):
             return f"a control character in the value of {name[:64]} (RFC 9110 5.5)"
     return "an invalid header block"
 

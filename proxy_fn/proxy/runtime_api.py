@@ -14,7 +14,7 @@ import http.client
 import json
 import socket
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 API_VERSION = "2018-06-01"
 ERROR_TYPE_HEADER = "Lambda-Runtime-Function-Error-Type"
@@ -26,8 +26,7 @@ class RuntimeApiError(Exception):
     """The Runtime API refused a call or the connection to it failed: this runtime process cannot go on."""
 
 
-@dataclass(frozen=True)
-class Invocation:
+class Invocation(NamedTuple):
     """One event from `GET /runtime/invocation/next`, with the headers that describe it."""
 
     request_id: str
@@ -39,8 +38,7 @@ class Invocation:
     event: bytes
 
 
-@dataclass(frozen=True)
-class StreamOutcome:
+class StreamOutcome(NamedTuple):
     """How a streamed response ended, and what the Runtime API answered (202 Accepted when it took every byte)."""
 
     status: int  # 0: no answer
@@ -54,8 +52,7 @@ class StreamOutcome:
         return self.complete and self.failure is None and self.status == http.HTTPStatus.ACCEPTED
 
 
-@dataclass(frozen=True)
-class FunctionError:
+class FunctionError(NamedTuple):
     """An error as Lambda's runtime clients report it: a type and a message (never a stack trace to the caller)."""
 
     error_type: str

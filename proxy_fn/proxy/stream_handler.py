@@ -18,10 +18,9 @@ import time
 from collections.abc import Iterator
 from contextlib import ExitStack
 from http import HTTPStatus
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from proxy.backend import BackendClient
 from proxy.config import load_config
@@ -42,6 +41,9 @@ from proxy.telemetry import (
 )
 from proxy.upstream import build_upstream_request
 
+if TYPE_CHECKING:  # annotations only: the module is not loaded at init
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
 # Time kept back from the function's deadline to end a stream that runs too long with an explained error.
 STREAM_MARGIN_SECONDS = 1.0
 
@@ -54,13 +56,13 @@ BACKEND = BackendClient(CONFIG, max_body_bytes=LAMBDA_RESPONSE_LIMIT_BYTES)  # t
 
 # Never logs the event (it carries Authorization and Cookie headers), whatever POWERTOOLS_LOGGER_LOG_EVENT says.
 @LOG.with_lambda_context
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> StreamedResponse:
+def lambda_handler(event: dict[str, Any], context: "LambdaContext") -> StreamedResponse:
     return StreamedResponse(HTTP_INTEGRATION_RESPONSE, _answer(event, context))
 
 
 @traced_stream
 @metrics_per_stream
-def _answer(event: dict[str, Any], context: LambdaContext) -> Iterator[bytes]:
+def _answer(event: dict[str, Any], context: "LambdaContext") -> Iterator[bytes]:
     started = time.perf_counter()
     request_id = context.aws_request_id
     with ExitStack() as exchange:
@@ -116,7 +118,7 @@ def _answer(event: dict[str, Any], context: LambdaContext) -> Iterator[bytes]:
             LOG.info_line("proxied", fields)
 
 
-def _time_left(context: LambdaContext) -> float:
+def _time_left(context: "LambdaContext") -> float:
     """Seconds until the stream must have ended: the function's deadline less the margin."""
     return max(context.get_remaining_time_in_millis() / 1000 - STREAM_MARGIN_SECONDS, 0.001)
 

@@ -18,9 +18,8 @@ import sys
 import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from importlib import import_module
-from typing import Any
+from typing import Any, NamedTuple
 
 from proxy.runtime_api import FunctionError, Invocation, RuntimeApiClient
 
@@ -32,8 +31,7 @@ PRELUDE_DELIMITER = b"\0" * 8
 TRACE_ID_VARIABLE = "_X_AMZN_TRACE_ID"
 
 
-@dataclass(frozen=True)
-class StreamedResponse:
+class StreamedResponse(NamedTuple):
     content_type: str
     chunks: Iterable[bytes]
 
@@ -46,15 +44,13 @@ def prelude_chunk(prelude: Mapping[str, Any]) -> bytes:
     return json.dumps(prelude, separators=(",", ":")).encode() + PRELUDE_DELIMITER  # JSON text holds no raw NUL
 
 
-@dataclass(frozen=True)
-class ClientContext:
+class ClientContext(NamedTuple):
     client: Any
     custom: Any
     env: Any
 
 
-@dataclass(frozen=True)
-class CognitoIdentity:
+class CognitoIdentity(NamedTuple):
     cognito_identity_id: str | None = None
     cognito_identity_pool_id: str | None = None
 

@@ -1,8 +1,8 @@
 """Shapes the request sent to the backend: fixed target, cleaned path and query, rewritten forwarding headers."""
 
 import re
-from dataclasses import dataclass
 from functools import cache
+from typing import NamedTuple
 from urllib.parse import quote, urlencode
 
 from proxy.config import BackendTarget
@@ -62,8 +62,7 @@ _LONE_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 DOT_SEGMENT = re.compile(r"(?:^|/|\\|%2f|%5c)(?:\.|%2e){1,2}(?=$|/|\\|%2f|%5c|;)", re.IGNORECASE)
 
 
-@dataclass(frozen=True)
-class UpstreamRequest:
+class UpstreamRequest(NamedTuple):
     method: str
     target: str
     headers: list[tuple[str, str]]

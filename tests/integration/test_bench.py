@@ -14,7 +14,6 @@ from bench.cases import Proxy
 from bench.cold_starts import FRESH, ColdStart
 from bench.cpu_share import CGROUP_ROOT, CpuShare, cgroup_layout, quota, run
 from bench.fixtures import PROJECT_ROOT, PROXY_CODE, proxy_environment
-from bench.packages import code_as_packaged
 from bench.timing import interleaved
 from tests.support.chain import ConfigureProxy
 
@@ -95,8 +94,9 @@ def test_a_failing_child_is_reported_with_its_error() -> None:
 def test_a_cold_start_reports_its_init_and_its_first_answer(bench_backend: EchoBackend, tmp_path: Path) -> None:
     result = tmp_path / "readings.json"
     arguments: dict[str, object] = {"url": "", "headers": {}, "group": None, "memory_mb": 512}
-    code = code_as_packaged(PROXY_CODE, tmp_path)  # its requirements come from the virtual environment here
-    argv = [sys.executable, "-B", str(FRESH), "proxy", str(result), str(code), json.dumps(arguments)]
+    # The function's folder, its requirements from the virtual environment (tests/integration/test_build.py checks
+    # the bench's packages against sam build's).
+    argv = [sys.executable, "-B", str(FRESH), "proxy", str(result), str(PROXY_CODE), json.dumps(arguments)]
 
     measured = run(argv, env=proxy_environment(bench_backend.url), cwd=PROJECT_ROOT)
     start = ColdStart.from_readings(measured, json.loads(result.read_text()))
@@ -107,16 +107,6 @@ def test_a_cold_start_reports_its_init_and_its_first_answer(bench_backend: EchoB
     assert start.until_answered_ms <= measured.wall_s * 1000
     assert start.first_request_ms <= start.until_answered_ms + 1  # CPU time of one thread: at most its wall time
     assert 20 < start.peak_rss_mb < 500
-
-
-def test_the_code_is_packaged_as_sam_build_packages_it_without_bytecode(tmp_path: Path) -> None:
-    (PROXY_CODE / "proxy" / "__pycache__").mkdir(exist_ok=True)  # as any test run leaves it
-
-    code = code_as_packaged(PROXY_CODE, tmp_path)
-
-    assert (code / "proxy" / "handler.py").is_file()
-    assert not list(code.rglob("__pycache__"))
-    assert not list(code.rglob("*.pyc"))
 
 
 def test_the_breakdown_parts_add_up_to_about_the_whole_handler(
