@@ -76,7 +76,7 @@ def test_each_failure_kind_is_counted(
 
 INVOKE_WITH_XRAY = """
 import json, sys
-from local_gateway.lambda_runtime import lambda_context
+from local_gateway.lambda_context import lambda_context
 from proxy import handler
 event = {"httpMethod": "POST", "path": "/traced", "body": "c2VjcmV0LWJvZHk=", "isBase64Encoded": True,
          "requestContext": {"requestId": "trace-test"}}
