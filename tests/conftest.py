@@ -27,6 +27,7 @@ from tests.support.engines import BothEngines
 from tests.support.faults import FaultServer
 from tests.support.folder_skip import passed_by_skipping
 from tests.support.logs import LogLines, captured
+from tests.support.processes import hold_subprocess_coverage
 from tests.support.resolver import Resolver, control_resolution
 
 # Property tests: 1,000 examples each by default; `make test-long` runs the "long" profile.
@@ -38,6 +39,12 @@ settings.register_profile(
 )
 settings.register_profile("long", parent=settings.get_profile("default"), max_examples=20_000)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _subprocess_coverage_only_where_the_functions_run() -> None:
+    """Under `make test`, coverage measures only the processes started with processes.measured()."""
+    hold_subprocess_coverage()
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

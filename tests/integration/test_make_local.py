@@ -22,7 +22,7 @@ import urllib3
 from bench.load import free_loopback_port
 from local_gateway.__main__ import parse_arguments
 from local_gateway.sam_template import load_gateway_settings
-from tests.support.processes import stop
+from tests.support.processes import measured, stop
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 HTTP = urllib3.PoolManager(retries=False, timeout=urllib3.Timeout(connect=2, read=30))
@@ -34,7 +34,7 @@ BANNER_END = "Ctrl-C stops it"
 def user_environment(**settings: str) -> dict[str, str]:
     """A user's shell: none of the settings this test process gave the in-process handlers."""
     environment = {name: value for name, value in os.environ.items() if not name.startswith(_SETTINGS)}
-    return {**environment, "PYTHONUNBUFFERED": "1", **settings}
+    return measured({**environment, "PYTHONUNBUFFERED": "1", **settings})
 
 
 class _Lines:

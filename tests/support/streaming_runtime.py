@@ -17,7 +17,7 @@ from pathlib import Path
 
 import samcli
 
-from tests.support.processes import stop
+from tests.support.processes import measured, stop
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 TASK_ROOT = PROJECT_ROOT / "proxy_fn"
@@ -29,23 +29,23 @@ RUNTIME_ARGUMENTS = ("-Xfrozen_modules=off", "/var/runtime/bootstrap.py")
 
 def runtime_environment(handler: str, **extra: str) -> dict[str, str]:
     """The variables Lambda gives the runtime (the Runtime API address comes from the caller or the emulator)."""
-    return {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "LANG": "C.UTF-8",
-        "_HANDLER": handler,
-        "LAMBDA_TASK_ROOT": str(TASK_ROOT),
-        "PYTHONPATH": str(PROJECT_ROOT),  # the test handlers (tests.support), after the task root
-        "AWS_LAMBDA_FUNCTION_NAME": "proxy",
-        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512",
-        "AWS_LAMBDA_LOG_GROUP_NAME": "/aws/lambda/proxy",
-        "AWS_LAMBDA_LOG_STREAM_NAME": "2026/11/22/[$LATEST]0123456789abcdef",
-        "AWS_LAMBDA_EXEC_WRAPPER": str(WRAPPER),
-        "POWERTOOLS_METRICS_DISABLED": "true",
-        # Under `make test` the runtime's code is measured as well (coverage's subprocess patch reads these).
-        **{name: value for name, value in os.environ.items() if name.startswith("COVERAGE_")},
-        **extra,
-    }
+    return measured(
+        {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "LANG": "C.UTF-8",
+            "_HANDLER": handler,
+            "LAMBDA_TASK_ROOT": str(TASK_ROOT),
+            "PYTHONPATH": str(PROJECT_ROOT),  # the test handlers (tests.support), after the task root
+            "AWS_LAMBDA_FUNCTION_NAME": "proxy",
+            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512",
+            "AWS_LAMBDA_LOG_GROUP_NAME": "/aws/lambda/proxy",
+            "AWS_LAMBDA_LOG_STREAM_NAME": "2026/11/22/[$LATEST]0123456789abcdef",
+            "AWS_LAMBDA_EXEC_WRAPPER": str(WRAPPER),
+            "POWERTOOLS_METRICS_DISABLED": "true",
+            **extra,
+        }
+    )
 
 
 def wrapper_command() -> list[str]:
