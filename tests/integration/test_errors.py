@@ -12,6 +12,7 @@ from proxy.response import LAMBDA_RESPONSE_LIMIT_BYTES
 from tests.support.backend import RecordingBackend, Reply
 from tests.support.chain import ConfigureProxy, invoke_handler
 from tests.support.engines import BothEngines
+from tests.support.faults import FaultServer, read_request
 from tests.support.logs import LogLines
 from tests.support.processes import fresh_interpreter
 
@@ -82,6 +83,29 @@ def test_a_response_over_the_lambda_limit_is_a_502_that_says_so(chain: BothEngin
 
     assert response.status == 502
     assert f"{LAMBDA_RESPONSE_LIMIT_BYTES:,} bytes" in _error(response.body)["message"]
+
+
+@pytest.mark.parametrize(
+    "framing",
+    [b"Content-Length: 7000000\r\n", b"Connection: close\r\n"],  # declared, or read until the backend closes
+    ids=["declared", "until-close"],
+)
+def test_a_backend_body_over_the_lambda_limit_is_refused_while_it_is_read(
+    chain: BothEngines, configure_proxy: ConfigureProxy, framing: bytes
+) -> None:
+    def oversized(connection: socket.socket) -> None:
+        read_request(connection)
+        connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n" + framing + b"\r\n")
+        connection.sendall(b"\x00" * 7_000_000)
+
+    with FaultServer() as server:
+        server.script = oversized
+        configure_proxy(server.url, backend_timeout_seconds="3")
+
+        response = chain.handle(MethodRequest("GET", "/huge"))
+
+    assert response.status == 502
+    assert f"larger than the {LAMBDA_RESPONSE_LIMIT_BYTES:,} bytes" in _error(response.body)["message"]
 
 
 @pytest.mark.parametrize("integration_mode", ["PROXY"], indirect=True)  # only AWS_PROXY returns binary bodies
