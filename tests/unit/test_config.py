@@ -76,6 +76,11 @@ def test_bad_settings_fail_with_a_message_naming_the_variable(environ: dict[str,
         load_config(environ)
 
 
+@pytest.mark.parametrize(("value", "origin"), [(" https://app.example.com ", "https://app.example.com"), ("*", "*")])
+def test_cors_allow_origin_is_one_origin_or_any(value: str, origin: str) -> None:
+    assert load_config({"BACKEND_URL": "http://a", "CORS_ALLOW_ORIGIN": value}).cors_allow_origin == origin
+
+
 @pytest.mark.parametrize(
     ("environ", "message"),
     [
