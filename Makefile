@@ -48,10 +48,12 @@ $(LOCALSTACK_STAMP): $(STAMP)
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps localstack-core==$(LOCALSTACK_VERSION)
 	touch $(LOCALSTACK_STAMP)
 
-test: lint typecheck validate ## Lint, type-check, validate the template, then every test that needs no AWS account
+test: lint typecheck validate ## Lint, type-check, validate the template, then every test that needs no AWS account, with the functions' branch coverage
 	@# tests/sam_local shares one backend on samconfig's fixed port, so it runs on its own after the rest (xdist's
 	@# loadgroup no longer groups on pytest 9.2: pytest-dev/pytest-xdist#1386).
-	$(BIN)/pytest -n auto --ignore=tests/sam_local
+	@# --cov: branch coverage of proxy_fn/ and authorizer_fn/, the Python processes the tests start included
+	@# (pyproject's [tool.coverage]); tests/sam_local runs the functions in Docker, where nothing is measured.
+	$(BIN)/pytest -n auto --ignore=tests/sam_local --cov --cov-report=term-missing:skip-covered
 	$(BIN)/pytest tests/sam_local
 
 unit: venv ## Unit tests only
@@ -60,9 +62,10 @@ unit: venv ## Unit tests only
 integration: venv ## Integration tests only (real sockets, sam build, the local gateway)
 	$(BIN)/pytest tests/integration
 
-lint: venv ## ruff check and ruff format --check
+lint: venv ## ruff check, ruff format --check, and no import cycle between project modules
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/python -m tools.import_cycles
 
 typecheck: venv ## mypy --strict
 	$(BIN)/mypy proxy_fn authorizer_fn local_gateway tests tools bench demo_backend
@@ -82,7 +85,7 @@ build: venv ## sam build (no Docker)
 	$(BIN)/sam build
 
 clean: ## Remove the virtual environments, build output and caches
-	rm -rf $(VENV) $(CHECKOV_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.*
 
 events: venv ## Re-render events/*.json from tests/support/sample_requests.py through the request template
 	$(BIN)/python -m tests.support.sample_requests

@@ -89,11 +89,11 @@ def actions(proxy: Proxy) -> dict[str, Action]:
         PARTS[2]: lambda: build_upstream_request(request, config.backend, text_only=True, **withheld),
         PARTS[3]: lambda: handler.BACKEND.send(upstream),
         PARTS[4]: lambda: to_lambda_response(answer, config.cors_allow_origin, text_only=True),
-        PARTS[5]: lambda: handler.LOG.info_line("proxied", {"method": "GET", "status": 200, "backend_ms": 0.5}),
+        PARTS[5]: lambda: handler.LOG.info_line("proxied", {"method": "GET", "status": 200, "handler_ms": 0.5}),
         PARTS[6]: lambda: handler_metrics(event, context),
         ALTERNATIVES[0]: lambda: powertools_context(event, context),
         ALTERNATIVES[1]: lambda: powertools_logger.info(
-            "proxied", extra={"method": "GET", "status": 200, "backend_ms": 0.5}
+            "proxied", extra={"method": "GET", "status": 200, "handler_ms": 0.5}
         ),
         ALTERNATIVES[2]: lambda: powertools_two_metrics(event, context),
         ALTERNATIVES[3]: lambda: proxy.direct.request("GET", direct_url, headers=headers).data,

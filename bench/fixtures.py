@@ -1,5 +1,5 @@
 """What the bench's processes share: body sizes and bodies, the events both functions receive, their deployed
-environments, and one Lambda context object.
+environments, and the Lambda context object (local_gateway's, which make local and the tests use too).
 
 Standard library only, and nothing that the functions load themselves: a cold start imports this module after its
 measured init, so importing it must not make the function's first invocation look cheaper than it is.
@@ -7,11 +7,12 @@ measured init, so importing it must not make the function's first invocation loo
 
 import base64
 import os
-import uuid
-from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
+
+from local_gateway.lambda_context import lambda_context as local_lambda_context
+from local_gateway.model import ACCOUNT_ID, PARTITION, REGION
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -25,8 +26,7 @@ SIZES = {"1 KB": 1024, "100 KB": 100 * 1024, "5 MB": 5 * 1024 * 1024}
 TOKENS_PARAMETER = "/bench/client-tokens"
 BENCH_CLIENT = "acme"
 BENCH_TOKEN = "bench-token-not-a-secret"  # noqa: S105 - a throwaway token for a local measurement
-METHOD_ARN = "arn:aws:execute-api:eu-west-1:123456789012:abc123defg/v1/GET/orders"
-REGION = "eu-west-1"
+METHOD_ARN = f"arn:{PARTITION}:execute-api:{REGION}:{ACCOUNT_ID}:abc123defg/v1/GET/orders"
 # Static credentials for the SSM stand-in, in the variables the Lambda runtime sets for the function's role.
 STAND_IN_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "AKIDBENCHBENCHBENCH0",
@@ -71,27 +71,9 @@ def token_event() -> dict[str, Any]:
     return {"type": "TOKEN", "authorizationToken": f"Bearer {BENCH_TOKEN}", "methodArn": METHOD_ARN}
 
 
-@dataclass
-class BenchLambdaContext:
-    """The LambdaContext attributes Powertools and the handlers read."""
-
-    function_name: str = "bench"
-    memory_limit_in_mb: int = 512
-    function_version: str = "$LATEST"
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    log_group_name: str = "/aws/lambda/bench"
-    log_stream_name: str = "bench"
-
-    @property
-    def invoked_function_arn(self) -> str:
-        return f"arn:aws:lambda:{REGION}:123456789012:function:{self.function_name}"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 29_000
-
-
 def lambda_context(function_name: str = "bench", memory_mb: int = 512) -> "LambdaContext":
-    return cast("LambdaContext", BenchLambdaContext(function_name, memory_mb))
+    """The context of one invocation of a function of this memory size."""
+    return local_lambda_context(function_name, memory_mb=memory_mb)
 
 
 def _inherited() -> dict[str, str]:

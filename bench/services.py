@@ -23,12 +23,12 @@ from bench.fixtures import (
     BENCH_CLIENT,
     BENCH_TOKEN,
     PROJECT_ROOT,
-    REGION,
     STAND_IN_CREDENTIALS,
     TOKENS_PARAMETER,
     authorizer_environment,
 )
 from bench.load import free_loopback_port
+from local_gateway.model import REGION
 
 PYTHON = sys.executable
 

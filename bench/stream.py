@@ -217,7 +217,7 @@ def buffered_answers(backend_url: str, sizes: list[int]) -> list[tuple[int, int,
     os.environ.update({"BACKEND_URL": backend_url, "INTEGRATION_MODE": "PROXY", "POWERTOOLS_LOG_LEVEL": "ERROR"})
     os.environ["POWERTOOLS_METRICS_DISABLED"] = "true"
     sys.path.insert(0, str(PROJECT_ROOT / "proxy_fn"))  # as the Lambda runtime sees the function's code
-    from local_gateway.lambda_runtime import lambda_context  # noqa: PLC0415
+    from local_gateway.lambda_context import lambda_context  # noqa: PLC0415
     from proxy import handler  # noqa: PLC0415 - reads BACKEND_URL at import, like a cold start
 
     answers = []

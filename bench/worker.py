@@ -45,7 +45,8 @@ def extras(proxy: Proxy, rounds: int) -> dict[str, Any]:
     """Peak allocations for 5 MB bodies, the full local chain vs the handler alone, connections opened."""
     import tracemalloc  # noqa: PLC0415
 
-    from local_gateway.integration import MethodRequest, RestApiIntegration  # noqa: PLC0415
+    from local_gateway.integration import RestApiIntegration  # noqa: PLC0415
+    from local_gateway.model import MethodRequest  # noqa: PLC0415
     from local_gateway.sam_template import load_proxy_integration  # noqa: PLC0415
 
     size = SIZES["5 MB"]

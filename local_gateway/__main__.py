@@ -24,9 +24,10 @@ sys.path[:0] = [str(PROJECT_ROOT / "proxy_fn"), str(PROJECT_ROOT / "authorizer_f
 
 from local_gateway.authorization import AuthorizerFunction
 from local_gateway.demo_backend import listen
-from local_gateway.integration import LambdaInvoker
-from local_gateway.lambda_runtime import invoker, lambda_context, stream_invoker
+from local_gateway.lambda_context import lambda_context
+from local_gateway.lambda_runtime import invoker, stream_invoker
 from local_gateway.local_tokens import LocalTokenStore, mint_session_token
+from local_gateway.model import LambdaInvoker
 from local_gateway.sam_template import GatewaySettings, load_gateway_settings, load_proxy_integration
 from local_gateway.server import LocalGateway, build_gateway, make_server
 from proxy.config import ConfigError, load_config

@@ -1,26 +1,12 @@
 """API Gateway's own refusals, rendered from template.yaml's x-amazon-apigateway-gateway-responses."""
 
 import json
-from collections.abc import Generator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
 
+from local_gateway.model import MethodResponse
 from local_gateway.vtl import Input, render
-
-
-@dataclass(frozen=True)
-class MethodResponse:
-    """What the client gets back: `body`, or with a streaming integration the chunks of `stream` as they come."""
-
-    status: int
-    headers: list[tuple[str, str]]
-    body: bytes
-    request_id: str
-    stream: Generator[bytes] | None = None
-
-    def header(self, name: str) -> str | None:
-        return next((value for key, value in self.headers if key.lower() == name.lower()), None)
-
 
 # The gateway response type API Gateway uses for each refusal it makes itself, the message it shows, and its
 # x-amzn-ErrorType header (sent with every refusal in LocalStack's AWS-recorded TestApiGatewayHeaderRemapping;

@@ -19,14 +19,19 @@ from typing import Any, TextIO
 from urllib.parse import parse_qsl
 
 from local_gateway.authorization import AuthorizerFunction, TokenAuthorization
-from local_gateway.gateway_responses import GatewayResponses, MethodResponse
-from local_gateway.integration import (
+from local_gateway.gateway_responses import GatewayResponses
+from local_gateway.integration import RestApiIntegration
+from local_gateway.model import (
+    ACCOUNT_ID,
+    API_ID,
+    PARTITION,
+    REGION,
     Engine,
     EngineFactory,
     IntegrationContext,
     LambdaInvoker,
     MethodRequest,
-    RestApiIntegration,
+    MethodResponse,
 )
 from local_gateway.sam_template import GatewaySettings, ProxyIntegration
 from local_gateway.streaming import StreamFailed
@@ -149,7 +154,7 @@ def build_gateway(
             authorize,
             settings.token_validation_expression,
             cache_ttl_seconds=float(settings.parameters["AuthorizerCacheTtlSeconds"]),
-            api_arn=f"arn:aws:execute-api:local:123456789012:local/{stage}",
+            api_arn=f"arn:{PARTITION}:execute-api:{REGION}:{ACCOUNT_ID}:{API_ID}/{stage}",
         )
     responses = GatewayResponses(settings.gateway_responses, stage)
     integration = (

@@ -1,8 +1,8 @@
-"""Fixtures shared by unit and integration tests: a real backend, the proxy handler in process, the VTL chain."""
+"""The fixtures every test folder shares: a real backend, the proxy handlers pointed at it, the chain through both
+engines, captured logs. What tests import lives in tests/support/ (tests/support/chain.py for these)."""
 
 import os
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Iterator
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -10,25 +10,25 @@ from hypothesis import HealthCheck, settings
 # proxy.handler reads its configuration at import, as Lambda's cold start does; tests then point it elsewhere.
 os.environ.setdefault("BACKEND_URL", "http://127.0.0.1:9")
 
-from local_gateway.integration import LambdaInvoker
-from local_gateway.lambda_runtime import lambda_context
 from local_gateway.sam_template import ProxyIntegration, load_proxy_integration
 from proxy import handler, stream_handler
-from proxy.backend import BackendClient
-from proxy.config import load_config
-from proxy.response import LAMBDA_RESPONSE_LIMIT_BYTES
+from proxy.config import IntegrationMode
 from tests.support.backend import RecordingBackend
+from tests.support.chain import (
+    BACKEND_NAME,
+    MODES,
+    ConfigureProxy,
+    ConfigureStream,
+    both_engines,
+    cold_start,
+    invoke_handler,
+)
 from tests.support.engines import BothEngines
 from tests.support.faults import FaultServer
 from tests.support.folder_skip import passed_by_skipping
-from tests.support.localstack_engine import template_deployment
 from tests.support.logs import LogLines, captured
+from tests.support.processes import hold_subprocess_coverage
 from tests.support.resolver import Resolver, control_resolution
-
-STAGE = "v1"
-# template.yaml's IntegrationMode values: mapping templates, and Lambda proxy.
-MODES = ["VTL", "PROXY"]
-BACKEND_NAME = "orders.backend.test"  # RFC 6761: .test never resolves for real
 
 # Property tests: 1,000 examples each by default; `make test-long` runs the "long" profile.
 settings.register_profile(
@@ -40,7 +40,11 @@ settings.register_profile(
 settings.register_profile("long", parent=settings.get_profile("default"), max_examples=20_000)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
-ConfigureProxy = Callable[..., None]
+
+@pytest.fixture(scope="session", autouse=True)
+def _subprocess_coverage_only_where_the_functions_run() -> None:
+    """Under `make test`, coverage measures only the processes started with processes.measured()."""
+    hold_subprocess_coverage()
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -56,20 +60,9 @@ def backend() -> Iterator[RecordingBackend]:
 
 @pytest.fixture
 def configure_proxy(monkeypatch: pytest.MonkeyPatch) -> ConfigureProxy:
-    """Points the imported handler at a backend, as if the container had cold-started with these settings."""
-
-    def configure(backend_url: str, **settings: str) -> None:
-        """Settings not given keep the integration mode already chosen (by the `chain` fixture)."""
-        environ = {
-            "BACKEND_URL": backend_url,
-            "INTEGRATION_MODE": handler.CONFIG.integration_mode.value,
-            **{name.upper(): value for name, value in settings.items()},
-        }
-        config = load_config(environ)
-        monkeypatch.setattr(handler, "CONFIG", config)
-        monkeypatch.setattr(handler, "BACKEND", BackendClient(config, LAMBDA_RESPONSE_LIMIT_BYTES))
-
-    return configure
+    """Points proxy.handler at a backend, as if the container had cold-started with these settings; the integration
+    mode stays the one already chosen (by the `chain` fixture) unless given."""
+    return lambda url, **settings: cold_start(monkeypatch, handler, url, handler.CONFIG.integration_mode, settings)
 
 
 @pytest.fixture
@@ -82,10 +75,6 @@ def proxy_to(backend: RecordingBackend, configure_proxy: ConfigureProxy) -> Reco
 def resolver(monkeypatch: pytest.MonkeyPatch) -> Resolver:
     """BACKEND_NAME resolves to the addresses the test gives, in that order (socket.getaddrinfo, in process)."""
     return control_resolution(monkeypatch, BACKEND_NAME)
-
-
-def invoke_handler(event: Any) -> Any:
-    return handler.lambda_handler(event, lambda_context())
 
 
 @pytest.fixture(scope="session")
@@ -116,33 +105,16 @@ def chain(
     return both_engines(api_definitions[integration_mode], integration_mode, invoke_handler)
 
 
-def both_engines(api: ProxyIntegration, integration_mode: str, invoke: LambdaInvoker) -> BothEngines:
-    return BothEngines.for_template(
-        invoke, api=api, deployment=template_deployment(IntegrationMode=integration_mode), stage=STAGE
-    )
-
-
 @pytest.fixture
 def proxy_logs() -> Iterator[LogLines]:
     with captured(handler.logger) as lines:
         yield lines
 
 
-ConfigureStream = Callable[..., None]
-
-
 @pytest.fixture
 def configure_stream(monkeypatch: pytest.MonkeyPatch) -> ConfigureStream:
     """Points proxy.stream_handler at a backend, as if its container had cold-started with these settings."""
-
-    def configure(backend_url: str, **settings: str) -> None:
-        config = load_config(
-            {"BACKEND_URL": backend_url, "INTEGRATION_MODE": "STREAM", **{k.upper(): v for k, v in settings.items()}}
-        )
-        monkeypatch.setattr(stream_handler, "CONFIG", config)
-        monkeypatch.setattr(stream_handler, "BACKEND", BackendClient(config, LAMBDA_RESPONSE_LIMIT_BYTES))
-
-    return configure
+    return lambda url, **settings: cold_start(monkeypatch, stream_handler, url, IntegrationMode.STREAM, settings)
 
 
 @pytest.fixture

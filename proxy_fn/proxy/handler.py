@@ -77,7 +77,7 @@ def lambda_handler(event: dict[str, Any], context: "LambdaContext") -> LambdaRes
     fields = {
         "method": upstream.method,
         "status": response["statusCode"],
-        "backend_ms": round((time.perf_counter() - started) * 1000, 1),
+        "handler_ms": round((time.perf_counter() - started) * 1000, 1),
     }
     LOG.info_line("proxied", fields)
     return response

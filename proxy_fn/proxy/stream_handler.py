@@ -111,7 +111,7 @@ def _answer(event: dict[str, Any], context: "LambdaContext") -> Iterator[bytes]:
             fields = {
                 "method": upstream.method,
                 "status": answer.status,
-                "backend_ms": round((time.perf_counter() - started) * 1000, 1),
+                "handler_ms": round((time.perf_counter() - started) * 1000, 1),
                 "first_byte_ms": round(first_byte_ms, 1),
                 "streamed_bytes": streamed,
             }

@@ -1,8 +1,9 @@
-"""Every assumption the design makes about API Gateway (and Lambda under it), with the evidence for each.
+"""Every assumption the design makes about API Gateway (and Lambda under it), with the evidence for each: data only.
 
 The single source: tests/e2e/test_api_gateway_assumptions.py has one test per id (marked
 `@pytest.mark.assumption("Axx")`), `make e2e` prints their results against a deployed stack in this order, and
-docs/api-gateway-assumptions.md holds `markdown_reference()` of this list below its MARKER (a unit test compares them).
+docs/api-gateway-assumptions.md holds what tests/support/assumption_report.py renders from this list (a unit test
+compares them; `python -m tests.support.assumption_report --write` regenerates it).
 
 Evidence is quoted as written: a sentence of AWS's documentation with its page, or a LocalStack test that LocalStack
 ran against real AWS (its `*.validation.json` date), described by what it asserts and nothing more. What no evidence
@@ -13,15 +14,10 @@ quote is from the Lambda API reference. Response streaming (STREAM, November 202
 are from the live guides' pages, as their markdown editions (the page's URL ending in .md) give them.
 """
 
-import re
-import sys
-from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
-VTL = "VTL"
-PROXY = "PROXY"
-STREAM = "STREAM"
+from tests.support.deployed import PROXY, STREAM, VTL
+
 BOTH = (VTL, PROXY)
 MODES = (VTL, PROXY, STREAM)
 
@@ -811,109 +807,3 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
         "own.",
     ),
 )
-
-BY_ID: dict[str, Assumption] = {assumption.id: assumption for assumption in ASSUMPTIONS}
-
-
-MARKER = "<!-- Generated from tests/e2e/assumptions.py by `python -m tests.e2e.assumptions --write`: edit there. -->"
-DOCUMENT = Path(__file__).resolve().parents[2] / "docs" / "api-gateway-assumptions.md"
-_WIDTH = 120
-# A line that starts with one of these would start a list, a quote, a heading, a table row or a code fence.
-_BLOCK_START = re.compile(r"[-+*>#|=]|\d+[.)]|```|~~~")
-
-
-def _md(text: str, table_cell: bool = False) -> str:
-    """Markdown for `text`: `code spans` stay code, Markdown's characters elsewhere show as written."""
-    parts = text.split("`")
-    for index in range(0, len(parts), 2):  # outside code spans
-        for character in ("\\", "*", "_", "<"):
-            parts[index] = parts[index].replace(character, "\\" + character)
-    marked = "`".join(parts)
-    return marked.replace("|", "\\|") if table_cell else marked  # a table cell ends at any unescaped |
-
-
-def _wrap(text: str, first: str, indent: str) -> list[str]:
-    """`first` + `text` in lines of at most _WIDTH characters (a longer word gets a line of its own), each later line
-    starting with `indent` and never with a character that would open a Markdown block."""
-    lines: list[list[str]] = [[]]
-    for word in text.split():
-        prefix = first if len(lines) == 1 else indent
-        if lines[-1] and len(prefix) + len(" ".join([*lines[-1], word])) > _WIDTH:
-            carried = [word]
-            while _BLOCK_START.match(carried[0]) and len(lines[-1]) > 1:
-                carried.insert(0, lines[-1].pop())
-            lines.append(carried)
-        else:
-            lines[-1].append(word)
-    return [(first if number == 0 else indent) + " ".join(words) for number, words in enumerate(lines)]
-
-
-def _evidence(assumption: Assumption) -> list[str]:
-    items = [f'AWS docs: "{_md(doc.quote)}" ([source]({doc.url}))' for doc in assumption.docs]
-    items += [
-        f"LocalStack, validated against AWS {test.validated}: `{test.test}`: {_md(test.asserts)}"
-        for test in assumption.localstack
-    ]
-    if assumption.unverified:
-        items.append(f"**Not yet verified:** {_md(assumption.unverified)}")
-    if assumption.note:
-        items.append(f"Note: {_md(assumption.note)}")
-    return items
-
-
-def markdown_reference(tests: Mapping[str, str]) -> str:
-    """What follows MARKER in DOCUMENT: a summary table, then each assumption with its evidence and e2e test
-    (`tests`: id -> test name). No line is longer than 160 characters."""
-    lines = [
-        "## Summary",
-        "",
-        "| Id | Assumption | IntegrationMode | Evidence |",
-        "| --- | --- | --- | --- |",
-        *(
-            f"| [{item.id}](#{item.id.lower()}) | {_md(item.short, table_cell=True)} | {', '.join(item.modes)} "
-            f"| {item.evidence_kind} |"
-            for item in ASSUMPTIONS
-        ),
-    ]
-    lines += ["", "## Each assumption, its evidence and its e2e test"]
-    for assumption in ASSUMPTIONS:
-        lines += [
-            "",
-            f"### {assumption.id}",
-            "",
-            *_wrap(f"{_md(assumption.claim)} ({', '.join(assumption.modes)})", "", ""),
-        ]
-        lines.append("")
-        for item in _evidence(assumption):
-            lines += _wrap(item, "- ", "  ")
-        lines += ["", f"e2e test: `{tests.get(assumption.id, '(none)')}`"]
-    return "\n".join(lines) + "\n"
-
-
-def linked_tests() -> dict[str, list[str]]:
-    """Each assumption id -> the e2e tests whose `assumption` marker names it (exactly one, a unit test checks)."""
-    from tests.e2e import test_api_gateway_assumptions as module
-
-    linked: dict[str, list[str]] = {}
-    for name in dir(module):
-        function = getattr(module, name)
-        if name.startswith("test_") and callable(function):
-            for marker in getattr(function, "pytestmark", []):
-                if marker.name == "assumption":
-                    linked.setdefault(str(marker.args[0]), []).append(name)
-    return linked
-
-
-def write_document() -> None:
-    """Replaces what follows MARKER in DOCUMENT with the reference generated from this list."""
-    text = DOCUMENT.read_text(encoding="utf-8")
-    head = text.split(MARKER, 1)[0]
-    generated = markdown_reference({key: names[0] for key, names in linked_tests().items()})
-    DOCUMENT.write_text(f"{head}{MARKER}\n\n{generated}", encoding="utf-8")
-
-
-if __name__ == "__main__":
-    if sys.argv[1:] == ["--write"]:
-        write_document()
-    else:
-        print(markdown_reference({key: names[0] for key, names in linked_tests().items()}), end="")

@@ -6,62 +6,20 @@ throwaway client token is minted into the stack's parameter once per session and
 """
 
 import json
-import os
-import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import pytest
 import urllib3
 
-from tests.e2e.assumptions import ASSUMPTIONS, Assumption
+from tests.e2e.assumptions import ASSUMPTIONS
+from tests.support.assumption_report import ASSUMPTION_MARKER, assumption_outcomes, assumption_table
+from tests.support.deployed import HTTP, STACK_NAME, Call, Caller, Stack, wait_until_accepted
 from tests.support.folder_skip import skip_folder
 
-STACK_NAME = os.environ.get("STACK_NAME", "")
-# Every test module here carries `pytestmark = E2E`.
-E2E = [pytest.mark.e2e]
-HTTP = urllib3.PoolManager(retries=False, timeout=urllib3.Timeout(connect=10, read=40))
-ASSUMPTION_MARKER = "assumption"
-_STACK_KEY = pytest.StashKey["Stack"]()
-
-
-@dataclass(frozen=True)
-class Stack:
-    name: str
-    outputs: dict[str, str]
-    parameters: dict[str, str]
-
-    @property
-    def mode(self) -> str:
-        """IntegrationMode; a stack created before the parameter existed runs mapping templates."""
-        return self.parameters.get("IntegrationMode") or "VTL"
-
-    @property
-    def auth_mode(self) -> str:
-        return self.outputs["AuthMode"]
-
-    @property
-    def api_url(self) -> str:
-        return self.outputs["ApiUrl"].rstrip("/")
-
-    @property
-    def stage(self) -> str:
-        return self.api_url.rsplit("/", 1)[1]
-
-
-@dataclass(frozen=True)
-class Caller:
-    """What a client of this stack sends: its credentials headers, and the client name TOKEN mode minted."""
-
-    headers: dict[str, str]
-    client: str | None
-
-
-class Call(Protocol):
-    def __call__(self, method: str, path: str, **options: Any) -> urllib3.BaseHTTPResponse: ...
+_STACK_KEY = pytest.StashKey[Stack]()
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> None:
@@ -126,7 +84,7 @@ def caller(stack: Stack) -> Iterator[Caller]:
     parameter = stack.outputs["AuthTokensParameterName"]
     client = f"e2e-{uuid.uuid4().hex[:8]}"
     headers["Authorization"] = f"Bearer {mint(ssm, parameter, client, replace=True, kms_key_id=None)}"
-    _wait_until_accepted(stack.api_url, headers, float(stack.parameters.get("TokenCacheSeconds", "60")) + 30)
+    wait_until_accepted(stack.api_url, headers, float(stack.parameters.get("TokenCacheSeconds", "60")) + 30)
     try:
         yield Caller(headers, client)
     finally:
@@ -151,31 +109,6 @@ def call(api_url: str, credentials: dict[str, str]) -> Call:
     return request
 
 
-def _wait_until_accepted(api_url: str, headers: dict[str, str], seconds: float) -> None:
-    """A new token works once the authorizer's cached copy of the parameter expires (TokenCacheSeconds)."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if HTTP.request("GET", f"{api_url}/status/200", headers=headers).status == 200:
-            return
-        time.sleep(5)
-    pytest.fail("the minted token was not accepted within TokenCacheSeconds + 30 s")
-
-
-def only_in(mode: str, stack_mode: str) -> None:
-    """Skips a check that concerns one IntegrationMode on a stack deployed in the other."""
-    if stack_mode != mode:
-        pytest.skip(f"concerns IntegrationMode={mode}; this stack runs {stack_mode}")
-
-
-# ---- The assumption table, printed after `make e2e` ----
-
-
-@dataclass(frozen=True)
-class Outcome:
-    result: str
-    observed: str = ""
-
-
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
     outcomes = assumption_outcomes(terminalreporter.stats)
     if not outcomes:
@@ -187,47 +120,3 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     terminalreporter.section(title, sep="=")
     for line in assumption_table(ASSUMPTIONS, outcomes):
         terminalreporter.write_line(line)
-
-
-def assumption_outcomes(stats: dict[str, list[Any]]) -> dict[str, Outcome]:
-    """Each assumption id's result: a failure in any phase wins over a skip, a skip over a pass."""
-    outcomes: dict[str, Outcome] = {}
-    rank = {"pass": 0, "skipped": 1, "FAIL": 2}
-    for reports in stats.values():
-        for report in reports:
-            properties = dict(getattr(report, "user_properties", []))
-            assumption = properties.get(ASSUMPTION_MARKER)
-            if assumption is None or not hasattr(report, "when"):
-                continue
-            outcome = _outcome(report, str(properties.get("observed", "")))
-            if outcome is None:
-                continue
-            known = outcomes.get(assumption)
-            if known is None or rank[outcome.result.split(":")[0]] >= rank[known.result.split(":")[0]]:
-                outcomes[assumption] = outcome
-    return outcomes
-
-
-def _outcome(report: Any, observed: str) -> Outcome | None:
-    if report.failed:
-        return Outcome("FAIL" if report.when == "call" else f"FAIL: error in {report.when}", observed)
-    if report.skipped:
-        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
-        return Outcome(f"skipped: {reason.removeprefix('Skipped: ')}", observed)
-    if report.when == "call":
-        return Outcome("pass", observed)
-    return None  # a passing setup or teardown says nothing yet
-
-
-def assumption_table(assumptions: tuple[Assumption, ...], outcomes: dict[str, Outcome]) -> list[str]:
-    """Fixed-width rows: id, short claim, evidence kind, result (and what the test observed, if it says)."""
-    rows = [("id", "assumption", "evidence", "result")]
-    for assumption in assumptions:
-        outcome = outcomes.get(assumption.id, Outcome("not run"))
-        result = outcome.result + (f" [observed: {outcome.observed}]" if outcome.observed else "")
-        rows.append((assumption.id, assumption.short, assumption.evidence_kind, result))
-    widths = [max(len(row[column]) for row in rows) for column in range(3)]
-    return [
-        "  ".join([*(cell.ljust(width) for cell, width in zip(row[:3], widths, strict=True)), row[3]]).rstrip()
-        for row in rows
-    ]

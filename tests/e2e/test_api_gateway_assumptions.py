@@ -1,6 +1,7 @@
 """One test per assumption in tests/e2e/assumptions.py, over HTTPS against the deployed stack, as a client would.
 
-Each test asserts what its assumption predicts a client sees; `make e2e` prints the table of results. The backend is
+Each test names its assumption by marker alone (`@assumption("A01")`): this module does not import the registry. Each
+test asserts what its assumption predicts a client sees; `make e2e` prints the table of results. The backend is
 httpbin-compatible (the demo backend, or your own httpbin): /anything echoes the request it received.
 """
 
@@ -19,8 +20,7 @@ import pytest
 import urllib3
 from urllib3.exceptions import ProtocolError
 
-from tests.e2e.assumptions import PROXY, STREAM, VTL
-from tests.e2e.conftest import E2E, HTTP, Call, Caller, Stack, only_in
+from tests.support.deployed import E2E, HTTP, PROXY, STREAM, VTL, Call, Caller, Stack, only_in
 
 pytestmark = E2E
 assumption = pytest.mark.assumption

@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.e2e.conftest import E2E, HTTP, Call, Stack
+from tests.support.deployed import E2E, HTTP, Call, Stack
 
 pytestmark = E2E
 

@@ -17,7 +17,7 @@ from moto import mock_aws
 
 from local_gateway.authorization import TokenAuthorization
 from local_gateway.gateway_responses import REFUSALS
-from local_gateway.lambda_runtime import lambda_context
+from local_gateway.lambda_context import lambda_context
 from local_gateway.policy import is_allowed
 from tests.support.logs import captured
 

@@ -9,9 +9,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from local_gateway.integration import MethodRequest, RestApiIntegration
-from tests.conftest import BACKEND_NAME, ConfigureProxy
+from local_gateway.model import MethodRequest
 from tests.support.backend import RecordingBackend, Reply
+from tests.support.chain import BACKEND_NAME, ConfigureProxy
+from tests.support.engines import BothEngines
 from tests.support.faults import unresponsive_listener
 from tests.support.resolver import Resolver
 
@@ -28,14 +29,14 @@ def replacement() -> Iterator[RecordingBackend]:
 
 @pytest.fixture
 def by_name(
-    chain: RestApiIntegration, configure_proxy: ConfigureProxy, resolver: Resolver, replacement: RecordingBackend
-) -> RestApiIntegration:
+    chain: BothEngines, configure_proxy: ConfigureProxy, resolver: Resolver, replacement: RecordingBackend
+) -> BothEngines:
     configure_proxy(f"http://{BACKEND_NAME}:{replacement.port}", backend_timeout_seconds=str(TIMEOUT_SECONDS))
     return chain
 
 
 def test_a_new_connection_resolves_the_name_again_and_a_pooled_one_does_not(
-    by_name: RestApiIntegration, resolver: Resolver, replacement: RecordingBackend
+    by_name: BothEngines, resolver: Resolver, replacement: RecordingBackend
 ) -> None:
     with RecordingBackend(host="127.0.0.2", port=replacement.port) as original:
         original.responder = lambda request: Reply(200, [("Content-Type", "text/plain")], b"from 127.0.0.2")
@@ -51,7 +52,7 @@ def test_a_new_connection_resolves_the_name_again_and_a_pooled_one_does_not(
     assert resolver.lookups == 2
 
 
-def test_every_address_is_tried_in_turn(by_name: RestApiIntegration, resolver: Resolver) -> None:
+def test_every_address_is_tried_in_turn(by_name: BothEngines, resolver: Resolver) -> None:
     resolver.answer("127.0.0.2", "127.0.0.3")  # nothing listens on 127.0.0.2: refused
 
     response = by_name.handle(MethodRequest("GET", "/x"))
@@ -60,7 +61,7 @@ def test_every_address_is_tried_in_turn(by_name: RestApiIntegration, resolver: R
 
 
 def test_a_name_whose_addresses_all_refuse_is_a_502(
-    by_name: RestApiIntegration, resolver: Resolver, replacement: RecordingBackend
+    by_name: BothEngines, resolver: Resolver, replacement: RecordingBackend
 ) -> None:
     resolver.answer("127.0.0.2", "127.0.0.4")
 
@@ -73,14 +74,14 @@ def test_a_name_whose_addresses_all_refuse_is_a_502(
     assert replacement.requests == []
 
 
-def test_a_name_that_does_not_resolve_is_a_502(by_name: RestApiIntegration, resolver: Resolver) -> None:
+def test_a_name_that_does_not_resolve_is_a_502(by_name: BothEngines, resolver: Resolver) -> None:
     resolver.answer()
 
     assert by_name.handle(MethodRequest("GET", "/x")).status == 502
 
 
 def test_addresses_that_never_answer_share_the_timeout_with_the_one_that_does(
-    by_name: RestApiIntegration, resolver: Resolver, replacement: RecordingBackend
+    by_name: BothEngines, resolver: Resolver, replacement: RecordingBackend
 ) -> None:
     """A stale answer listing stopped tasks first: each address gets an equal share of the time left, so the
     working one is still reached (urllib3 alone would give the first address the whole timeout)."""
@@ -100,7 +101,7 @@ def test_addresses_that_never_answer_share_the_timeout_with_the_one_that_does(
 
 
 def test_addresses_that_all_never_answer_are_a_504_within_the_timeout(
-    by_name: RestApiIntegration, resolver: Resolver, replacement: RecordingBackend
+    by_name: BothEngines, resolver: Resolver, replacement: RecordingBackend
 ) -> None:
     with (
         unresponsive_listener("127.0.0.4", replacement.port),
@@ -115,9 +116,7 @@ def test_addresses_that_all_never_answer_are_a_504_within_the_timeout(
     assert TIMEOUT_SECONDS - 0.05 < elapsed < TIMEOUT_SECONDS + 0.25
 
 
-def test_a_name_that_resolves_too_slowly_is_a_504_within_the_timeout(
-    by_name: RestApiIntegration, resolver: Resolver
-) -> None:
+def test_a_name_that_resolves_too_slowly_is_a_504_within_the_timeout(by_name: BothEngines, resolver: Resolver) -> None:
     """getaddrinfo takes no timeout (a resolver's own retries take 10 s and more): the lookup counts against the
     exchange's deadline like the connect does."""
     resolver.answer("127.0.0.3")

@@ -8,8 +8,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from local_gateway.integration import MethodRequest, RestApiIntegration
-from tests.conftest import ConfigureProxy
+from local_gateway.model import MethodRequest
+from tests.support.chain import ConfigureProxy
+from tests.support.engines import BothEngines
 from tests.support.faults import FaultServer, Script, read_request, reset
 
 TIMEOUT_SECONDS = 1.0
@@ -32,7 +33,7 @@ def serve_keep_alive(connection: socket.socket) -> None:
 
 
 @pytest.fixture
-def faults(chain: RestApiIntegration, configure_proxy: ConfigureProxy) -> Iterator[FaultServer]:
+def faults(chain: BothEngines, configure_proxy: ConfigureProxy) -> Iterator[FaultServer]:
     with FaultServer() as server:
         configure_proxy(server.url, backend_timeout_seconds=str(TIMEOUT_SECONDS))
         yield server
@@ -76,7 +77,7 @@ FAULTS: dict[str, tuple[Script, int]] = {
 
 @pytest.mark.parametrize("fault", FAULTS)
 def test_a_fault_is_answered_within_the_timeout_and_the_next_request_works(
-    chain: RestApiIntegration, faults: FaultServer, fault: str
+    chain: BothEngines, faults: FaultServer, fault: str
 ) -> None:
     script, status = FAULTS[fault]
     faults.script = script
@@ -93,7 +94,7 @@ def test_a_fault_is_answered_within_the_timeout_and_the_next_request_works(
     assert (after.status, after.body) == (200, b"ok")
 
 
-def test_chunked_responses_are_reassembled(chain: RestApiIntegration, faults: FaultServer) -> None:
+def test_chunked_responses_are_reassembled(chain: BothEngines, faults: FaultServer) -> None:
     body = b"".join(f"{len(part):x}\r\n".encode() + part + b"\r\n" for part in (b"hello ", b"chunked ", b"world"))
     faults.script = respond(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + body + b"0\r\n\r\n")
 
@@ -104,7 +105,7 @@ def test_chunked_responses_are_reassembled(chain: RestApiIntegration, faults: Fa
 
 
 @pytest.mark.parametrize("integration_mode", ["PROXY"], indirect=True)  # mapping templates return text only
-def test_gzip_chunked_responses_pass_through_compressed(chain: RestApiIntegration, faults: FaultServer) -> None:
+def test_gzip_chunked_responses_pass_through_compressed(chain: BothEngines, faults: FaultServer) -> None:
     compressed = gzip.compress(b'{"n": ' + b"1" * 5000 + b"}")
     framed = f"{len(compressed):x}\r\n".encode() + compressed + b"\r\n0\r\n\r\n"
     head = (
@@ -120,7 +121,7 @@ def test_gzip_chunked_responses_pass_through_compressed(chain: RestApiIntegratio
 
 
 def test_a_warm_container_keeps_one_connection_across_faultless_requests(
-    chain: RestApiIntegration, faults: FaultServer
+    chain: BothEngines, faults: FaultServer
 ) -> None:
     faults.script = serve_keep_alive
 

@@ -13,10 +13,11 @@ from collections.abc import Callable, Iterator
 import pytest
 import urllib3.connectionpool
 
-from local_gateway.integration import MethodRequest, MethodResponse, RestApiIntegration
+from local_gateway.model import MethodRequest, MethodResponse
 from proxy import http1
-from tests.conftest import ConfigureProxy
 from tests.integration.test_backend_faults import OK
+from tests.support.chain import ConfigureProxy
+from tests.support.engines import BothEngines
 from tests.support.faults import FaultServer, read_request, reset
 from tests.support.logs import LogLines
 
@@ -87,14 +88,14 @@ class ScriptedBackend:
 
 
 @pytest.fixture
-def faults(chain: RestApiIntegration, configure_proxy: ConfigureProxy) -> Iterator[FaultServer]:
+def faults(chain: BothEngines, configure_proxy: ConfigureProxy) -> Iterator[FaultServer]:
     with FaultServer() as server:
         configure_proxy(server.url, backend_timeout_seconds=str(TIMEOUT_SECONDS))
         yield server
 
 
 def _send(
-    chain: RestApiIntegration, method: str, path: str = "/x", query: list[tuple[str, str]] | None = None
+    chain: BothEngines, method: str, path: str = "/x", query: list[tuple[str, str]] | None = None
 ) -> tuple[MethodResponse, float]:
     body = b'{"order": 1}' if method in ("POST", "PUT", "PATCH") else b""
     started = time.monotonic()
@@ -104,7 +105,7 @@ def _send(
 
 @pytest.mark.parametrize("method", IDEMPOTENT + NOT_IDEMPOTENT)
 def test_a_reused_connection_closed_after_taking_the_request_is_retried_only_if_idempotent(
-    chain: RestApiIntegration, faults: FaultServer, method: str
+    chain: BothEngines, faults: FaultServer, method: str
 ) -> None:
     backend = ScriptedBackend(answers=[1, 1_000], endings=[close])
     faults.script = backend
@@ -136,7 +137,7 @@ def liveness_check_passes(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.usefixtures("liveness_check_passes")
 @pytest.mark.parametrize("method", NOT_IDEMPOTENT)
 def test_a_request_that_could_not_be_written_to_a_reset_connection_is_retried_whatever_its_method(
-    chain: RestApiIntegration, faults: FaultServer, proxy_logs: LogLines, method: str
+    chain: BothEngines, faults: FaultServer, proxy_logs: LogLines, method: str
 ) -> None:
     backend = ScriptedBackend(answers=[1, 1_000], endings=[reset], read_next=False)
     faults.script = backend
@@ -158,7 +159,7 @@ def test_a_request_that_could_not_be_written_to_a_reset_connection_is_retried_wh
 
 @pytest.mark.usefixtures("liveness_check_passes")
 def test_a_post_written_to_a_connection_the_backend_had_just_closed_is_not_retried(
-    chain: RestApiIntegration, faults: FaultServer
+    chain: BothEngines, faults: FaultServer
 ) -> None:
     """The write succeeded and then the connection ended, which is also what a backend that took the request and
     crashed looks like: the proxy cannot tell them apart, so a POST is answered 502 rather than risked twice."""
@@ -187,7 +188,7 @@ def answer_part(raw: bytes) -> Ending:
 
 @pytest.mark.parametrize("raw", [b"HTTP/1.1 2", b"SSH-2.0-OpenSSH_9.6\r\n"], ids=["half-a-status-line", "not-http"])
 def test_a_reused_connection_that_began_to_answer_is_not_retried(
-    chain: RestApiIntegration, faults: FaultServer, raw: bytes
+    chain: BothEngines, faults: FaultServer, raw: bytes
 ) -> None:
     faults.script = ScriptedBackend(answers=[1, 1_000], endings=[answer_part(raw)])
     assert _send(chain, "GET", "/warm")[0].status == 200
@@ -198,7 +199,7 @@ def test_a_reused_connection_that_began_to_answer_is_not_retried(
     assert faults.connections == 1
 
 
-def test_a_timeout_on_a_reused_connection_is_not_retried(chain: RestApiIntegration, faults: FaultServer) -> None:
+def test_a_timeout_on_a_reused_connection_is_not_retried(chain: BothEngines, faults: FaultServer) -> None:
     faults.script = ScriptedBackend(answers=[1, 1_000], endings=[hold(3)])
     assert _send(chain, "GET", "/warm")[0].status == 200
 
@@ -209,7 +210,7 @@ def test_a_timeout_on_a_reused_connection_is_not_retried(chain: RestApiIntegrati
     assert faults.connections == 1
 
 
-def test_a_failure_on_a_fresh_connection_is_not_retried(chain: RestApiIntegration, faults: FaultServer) -> None:
+def test_a_failure_on_a_fresh_connection_is_not_retried(chain: BothEngines, faults: FaultServer) -> None:
     backend = ScriptedBackend(answers=[0], endings=[reset])
     faults.script = backend
 
@@ -219,7 +220,7 @@ def test_a_failure_on_a_fresh_connection_is_not_retried(chain: RestApiIntegratio
     assert backend.received == [(1, "GET /x HTTP/1.1")]
 
 
-def test_a_request_is_retried_at_most_once(chain: RestApiIntegration, faults: FaultServer) -> None:
+def test_a_request_is_retried_at_most_once(chain: BothEngines, faults: FaultServer) -> None:
     backend = ScriptedBackend(answers=[1, 0], endings=[close])
     faults.script = backend
     assert _send(chain, "GET", "/warm")[0].status == 200
@@ -230,7 +231,7 @@ def test_a_request_is_retried_at_most_once(chain: RestApiIntegration, faults: Fa
     assert backend.received == [(1, "GET /warm HTTP/1.1"), (1, "GET /x HTTP/1.1"), (2, "GET /x HTTP/1.1")]
 
 
-def test_the_retry_never_takes_another_pooled_connection(chain: RestApiIntegration, faults: FaultServer) -> None:
+def test_the_retry_never_takes_another_pooled_connection(chain: BothEngines, faults: FaultServer) -> None:
     """Two warm connections to a backend that then closes both: the retry must not pick the second one (urllib3
     hands out the slot of the failed one first; the next test covers a pooled socket reaching the retry)."""
     backend = ScriptedBackend(answers=[1, 1, 1_000], endings=[close], answer_after=0.3)
@@ -247,7 +248,7 @@ def test_the_retry_never_takes_another_pooled_connection(chain: RestApiIntegrati
     assert [number for number, line in backend.received if line == "GET /x HTTP/1.1"] in ([1, 3], [2, 3])
 
 
-def test_the_retry_gets_only_the_time_that_remains(chain: RestApiIntegration, faults: FaultServer) -> None:
+def test_the_retry_gets_only_the_time_that_remains(chain: BothEngines, faults: FaultServer) -> None:
     faults.script = ScriptedBackend(answers=[1, 0], endings=[later(0.6), hold(3)])
     assert _send(chain, "GET", "/warm")[0].status == 200
 

@@ -15,7 +15,7 @@ from bench.cold_starts import FRESH, ColdStart
 from bench.cpu_share import CGROUP_ROOT, CpuShare, cgroup_layout, quota, run
 from bench.fixtures import PROJECT_ROOT, PROXY_CODE, proxy_environment
 from bench.timing import interleaved
-from tests.conftest import ConfigureProxy
+from tests.support.chain import ConfigureProxy
 
 LOOP = "total = 0\nfor i in range(3_000_000): total += i"
 

@@ -25,17 +25,17 @@ SAM = Path(sys.executable).with_name("sam")
 # The interpreter behind the venv: pyenv's or the system's python3.13 itself.
 BASE_PYTHON = Path(sys.executable).resolve()
 
-# Runs in `python -I -S`: no site-packages, no project path; only the stdlib and the built folder.
+# Runs in `python -I -S`: no site-packages, no project path; only the stdlib and the built folder. The project comes
+# last, once the function is loaded, for the tests' Lambda context (standard library only).
 INVOKE_BUILT_HANDLER = """
 import json, sys
 sys.path.insert(0, sys.argv[1])
 from proxy.handler import lambda_handler
 
-class Context:
-    function_name = "built"; memory_limit_in_mb = 512; aws_request_id = "build-test"
-    invoked_function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:built"
+sys.path.append(sys.argv[3])
+from local_gateway.lambda_context import lambda_context
 
-response = lambda_handler(json.load(open(sys.argv[2])), Context())
+response = lambda_handler(json.load(open(sys.argv[2])), lambda_context("built"))
 print(json.dumps({"response": response, "boto3_imported": "boto3" in sys.modules}))
 """
 # Runs in `python -I -S -B` with the package first on sys.path and the runtime's SDK last: imports the modules named
@@ -192,6 +192,7 @@ def test_the_built_function_answers_an_event_with_only_its_packaged_dependencies
             INVOKE_BUILT_HANDLER,
             str(built_function),
             str(event_path("post-json")),
+            str(PROJECT_ROOT),
         ],
         env={"BACKEND_URL": backend.url, "BACKEND_TIMEOUT_SECONDS": "5", "PATH": "/usr/bin:/bin"},
         capture_output=True,

@@ -7,10 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from local_gateway.integration import MethodRequest, RestApiIntegration
+from local_gateway.model import MethodRequest
 from proxy.response import LAMBDA_RESPONSE_LIMIT_BYTES
-from tests.conftest import ConfigureProxy, invoke_handler
 from tests.support.backend import RecordingBackend, Reply
+from tests.support.chain import ConfigureProxy, invoke_handler
+from tests.support.engines import BothEngines
+from tests.support.faults import FaultServer, read_request
 from tests.support.logs import LogLines
 from tests.support.processes import fresh_interpreter
 
@@ -29,9 +31,7 @@ def _closed_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def test_a_refused_backend_is_a_502(
-    chain: RestApiIntegration, configure_proxy: ConfigureProxy, proxy_logs: LogLines
-) -> None:
+def test_a_refused_backend_is_a_502(chain: BothEngines, configure_proxy: ConfigureProxy, proxy_logs: LogLines) -> None:
     configure_proxy(f"http://127.0.0.1:{_closed_port()}")
 
     response = chain.handle(MethodRequest("GET", "/x"))
@@ -45,7 +45,7 @@ def test_a_refused_backend_is_a_502(
 
 @pytest.mark.parametrize("slow", ["headers", "body"])
 def test_a_slow_backend_is_a_504_within_the_timeout(
-    chain: RestApiIntegration, proxy_to: RecordingBackend, configure_proxy: ConfigureProxy, slow: str
+    chain: BothEngines, proxy_to: RecordingBackend, configure_proxy: ConfigureProxy, slow: str
 ) -> None:
     configure_proxy(proxy_to.url, backend_timeout_seconds="0.5")
     proxy_to.responder = lambda _: (
@@ -64,7 +64,7 @@ def test_a_slow_backend_is_a_504_within_the_timeout(
 
 
 def test_the_next_request_after_a_timeout_uses_a_clean_connection(
-    chain: RestApiIntegration, proxy_to: RecordingBackend, configure_proxy: ConfigureProxy
+    chain: BothEngines, proxy_to: RecordingBackend, configure_proxy: ConfigureProxy
 ) -> None:
     configure_proxy(proxy_to.url, backend_timeout_seconds="0.3")
     proxy_to.responder = lambda _: Reply(200, [], b"y" * 20, body_trickle_seconds=2)
@@ -76,9 +76,7 @@ def test_the_next_request_after_a_timeout_uses_a_clean_connection(
     assert (response.status, response.body) == (200, b"/after")
 
 
-def test_a_response_over_the_lambda_limit_is_a_502_that_says_so(
-    chain: RestApiIntegration, proxy_to: RecordingBackend
-) -> None:
+def test_a_response_over_the_lambda_limit_is_a_502_that_says_so(chain: BothEngines, proxy_to: RecordingBackend) -> None:
     proxy_to.responder = lambda _: Reply(200, [("Content-Type", "application/octet-stream")], b"\x00" * 5_000_000)
 
     response = chain.handle(MethodRequest("GET", "/big"))
@@ -87,10 +85,31 @@ def test_a_response_over_the_lambda_limit_is_a_502_that_says_so(
     assert f"{LAMBDA_RESPONSE_LIMIT_BYTES:,} bytes" in _error(response.body)["message"]
 
 
-@pytest.mark.parametrize("integration_mode", ["PROXY"], indirect=True)  # only AWS_PROXY returns binary bodies
-def test_the_largest_binary_response_that_fits_gets_through(
-    chain: RestApiIntegration, proxy_to: RecordingBackend
+@pytest.mark.parametrize(
+    "framing",
+    [b"Content-Length: 7000000\r\n", b"Connection: close\r\n"],  # declared, or read until the backend closes
+    ids=["declared", "until-close"],
+)
+def test_a_backend_body_over_the_lambda_limit_is_refused_while_it_is_read(
+    chain: BothEngines, configure_proxy: ConfigureProxy, framing: bytes
 ) -> None:
+    def oversized(connection: socket.socket) -> None:
+        read_request(connection)
+        connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n" + framing + b"\r\n")
+        connection.sendall(b"\x00" * 7_000_000)
+
+    with FaultServer() as server:
+        server.script = oversized
+        configure_proxy(server.url, backend_timeout_seconds="3")
+
+        response = chain.handle(MethodRequest("GET", "/huge"))
+
+    assert response.status == 502
+    assert f"larger than the {LAMBDA_RESPONSE_LIMIT_BYTES:,} bytes" in _error(response.body)["message"]
+
+
+@pytest.mark.parametrize("integration_mode", ["PROXY"], indirect=True)  # only AWS_PROXY returns binary bodies
+def test_the_largest_binary_response_that_fits_gets_through(chain: BothEngines, proxy_to: RecordingBackend) -> None:
     body = bytes(range(256)) * (4_500_000 // 256)
     proxy_to.responder = lambda _: Reply(200, [("Content-Type", "application/octet-stream")], body)
 

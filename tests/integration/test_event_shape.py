@@ -6,7 +6,8 @@ import json
 import pytest
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
-from local_gateway.integration import IntegrationContext, MethodRequest, RestApiIntegration
+from local_gateway.integration import RestApiIntegration
+from local_gateway.model import IntegrationContext, MethodRequest
 from local_gateway.sam_template import ProxyIntegration
 
 

@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from tests.conftest import invoke_handler
 from tests.support.backend import RecordingBackend, Reply
+from tests.support.chain import invoke_handler
 from tests.support.sample_requests import SAMPLE_REQUESTS, event_path, render_sample
 
 

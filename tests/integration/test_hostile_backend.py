@@ -15,8 +15,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from local_gateway.integration import MethodRequest, MethodResponse, RestApiIntegration
-from tests.conftest import ConfigureProxy
+from local_gateway.model import MethodRequest, MethodResponse
+from tests.support.chain import ConfigureProxy
+from tests.support.engines import BothEngines
 from tests.support.faults import FaultServer, read_request
 from tests.support.hostile import SCRIPTS, TIMEOUT_SECONDS, HostileScript, Playbook, good_answer
 
@@ -26,7 +27,7 @@ DEADLINE_SLACK_SECONDS = 0.5
 
 
 @pytest.fixture
-def faults(chain: RestApiIntegration, configure_proxy: ConfigureProxy) -> Iterator[FaultServer]:
+def faults(chain: BothEngines, configure_proxy: ConfigureProxy) -> Iterator[FaultServer]:
     with FaultServer() as server:
         configure_proxy(server.url, backend_timeout_seconds=str(TIMEOUT_SECONDS))
         yield server
@@ -39,7 +40,7 @@ def assert_own_answer(response: MethodResponse, method: str = "GET") -> None:
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda script: script.name)
 def test_a_hostile_answer_reaches_only_its_own_client_and_the_next_request_gets_its_own(
-    chain: RestApiIntegration, faults: FaultServer, script: HostileScript
+    chain: BothEngines, faults: FaultServer, script: HostileScript
 ) -> None:
     faults.script = Playbook(script)
     assert_own_answer(chain.handle(MethodRequest("GET", "/warm")))
@@ -64,7 +65,7 @@ def test_a_hostile_answer_reaches_only_its_own_client_and_the_next_request_gets_
 
 @pytest.mark.parametrize("integration_mode", ["PROXY"], indirect=True)  # the body is the same in both modes
 def test_an_answer_sent_before_the_request_body_was_read_reaches_the_client_at_once(
-    chain: RestApiIntegration, faults: FaultServer
+    chain: BothEngines, faults: FaultServer
 ) -> None:
     """A backend that refuses a large upload answers 413 without reading it; the proxy stops sending and returns
     the 413 (RFC 9112 9.5) rather than a 504 once the socket buffers are full."""

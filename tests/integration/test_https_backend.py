@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from local_gateway.integration import MethodRequest, RestApiIntegration
-from tests.conftest import ConfigureProxy
+from local_gateway.model import MethodRequest
 from tests.support.backend import RecordingBackend
+from tests.support.chain import ConfigureProxy
+from tests.support.engines import BothEngines
 from tests.support.tls import PrivateCa, make_private_ca
 
 
@@ -27,7 +28,7 @@ def https_backend(private_ca: PrivateCa) -> Iterator[RecordingBackend]:
 
 
 def test_a_backend_signed_by_the_configured_private_ca_is_trusted(
-    chain: RestApiIntegration,
+    chain: BothEngines,
     https_backend: RecordingBackend,
     configure_proxy: ConfigureProxy,
     private_ca: PrivateCa,
@@ -41,7 +42,7 @@ def test_a_backend_signed_by_the_configured_private_ca_is_trusted(
 
 
 def test_an_unknown_certificate_is_refused_with_a_502(
-    chain: RestApiIntegration, https_backend: RecordingBackend, configure_proxy: ConfigureProxy
+    chain: BothEngines, https_backend: RecordingBackend, configure_proxy: ConfigureProxy
 ) -> None:
     configure_proxy(https_backend.url)
 
@@ -61,7 +62,7 @@ def test_the_ca_bundle_parameter_names_a_file_inside_the_package(tmp_path: Path)
 
 @pytest.mark.parametrize("integration_mode", ["PROXY"], indirect=True)  # binary bodies
 def test_large_bodies_cross_tls_both_ways_byte_for_byte(
-    chain: RestApiIntegration, https_backend: RecordingBackend, configure_proxy: ConfigureProxy, private_ca: PrivateCa
+    chain: BothEngines, https_backend: RecordingBackend, configure_proxy: ConfigureProxy, private_ca: PrivateCa
 ) -> None:
     """Request bodies over one slice go out slice by slice, answers come in bounded reads: TLS records across both."""
     configure_proxy(https_backend.url, backend_ca_bundle=str(private_ca.ca_bundle))

@@ -3,39 +3,21 @@
 import base64
 import io
 import json
-import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
 import pytest
-import urllib3
 
-from authorizer.tokens import hash_token
 from local_gateway.demo_backend import make_demo_backend, start_in_thread
-from local_gateway.lambda_runtime import invoker, lambda_context
-from local_gateway.local_tokens import LocalTokenStore
+from local_gateway.lambda_context import lambda_context
+from local_gateway.lambda_runtime import invoker
 from local_gateway.sam_template import ProxyIntegration, load_gateway_settings
-from local_gateway.server import MAX_REQUEST_BYTES, build_gateway, make_server
+from local_gateway.server import MAX_REQUEST_BYTES, build_gateway
 from proxy import handler as proxy_handler
-from tests.conftest import ConfigureProxy, both_engines
-
-TOKEN = "acme-local-test-token-7f3a9c"
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
-HTTP = urllib3.PoolManager(retries=False, timeout=urllib3.Timeout(connect=2, read=30))
-
-
-@dataclass
-class LocalApi:
-    url: str
-    access_log: io.StringIO
-    mode: str
-
-    def request(self, method: str, path: str, **options: Any) -> urllib3.BaseHTTPResponse:
-        headers = {**AUTH, **options.pop("headers", {})}
-        return HTTP.request(method, self.url + path, headers=headers, redirect=False, **options)
+from tests.support.chain import ConfigureProxy, both_engines
+from tests.support.local_api import HTTP, TOKEN, LocalApi, served, token_authorizer
 
 
 @pytest.fixture(scope="module")
@@ -58,12 +40,6 @@ def local_api(
     """`make local` in each IntegrationMode, served on a free port in this process, every request through our engine
     and LocalStack's (any disagreement is a 500 to the client and fails the test)."""
     configure_proxy(demo_backend, backend_timeout_seconds="2", integration_mode=integration_mode, auth_mode="TOKEN")
-    monkeypatch.setenv("AUTH_TOKENS_PARAMETER", "/local/client-tokens")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    from authorizer import handler as authorizer_handler
-
-    store = LocalTokenStore(inline_json=json.dumps({"acme": [hash_token(TOKEN)]}))
-    monkeypatch.setattr(authorizer_handler, "SSM", store)
     access_log = io.StringIO()
     invoke = invoker(proxy_handler.lambda_handler, "proxy")
     engines = both_engines(api_definitions[integration_mode], integration_mode, invoke)
@@ -71,17 +47,12 @@ def local_api(
         load_gateway_settings(),
         api_definitions[integration_mode],
         invoke,
-        lambda event: authorizer_handler.lambda_handler(event, lambda_context("authorizer")),
+        token_authorizer(monkeypatch),
         access_log=access_log,
         engine=lambda function: engines,
     )
-    server = make_server(gateway, "127.0.0.1", 0)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield LocalApi(f"http://127.0.0.1:{server.server_address[1]}/v1", access_log, integration_mode)
-    server.shutdown()
-    server.server_close()
-    gateway.close()
+    with served(gateway, access_log, integration_mode) as api:
+        yield api
     assert not engines.disagreements, "\n\n".join(str(disagreement) for disagreement in engines.disagreements)
 
 
@@ -240,17 +211,11 @@ def test_the_api_answers_under_its_stage_unless_asked_to_answer_at_the_root(
         access_log=io.StringIO(),
         stage_prefix=stage_prefix,
     )
-    server = make_server(gateway, "127.0.0.1", 0)
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    root = f"http://127.0.0.1:{server.server_address[1]}"
-    try:
+    with served(gateway, io.StringIO(), "VTL") as api:
+        root = api.url.removesuffix(gateway.base_path)
         inside = HTTP.request("GET", f"{root}{prefix}/anything/a?b=c")
         stage_root = HTTP.request("GET", f"{root}{prefix}")
         outside = HTTP.request("GET", f"{root}/v2/anything")
-    finally:
-        server.shutdown()
-        server.server_close()
-        gateway.close()
 
     assert inside.status == 200
     assert inside.json()["url"].endswith("/anything/a?b=c")  # the backend never sees the stage

@@ -7,83 +7,46 @@ second engine here: LocalStack's API Gateway does not stream.
 
 import hashlib
 import io
-import json
 import socket
-import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
-import urllib3
 from urllib3.exceptions import ProtocolError
 
-from authorizer.tokens import hash_token
-from local_gateway.lambda_runtime import lambda_context, stream_invoker
-from local_gateway.local_tokens import LocalTokenStore
+from local_gateway.lambda_runtime import stream_invoker
 from local_gateway.sam_template import load_gateway_settings, load_proxy_integration
-from local_gateway.server import build_gateway, make_server
+from local_gateway.server import build_gateway
 from proxy import stream_handler
-from tests.conftest import ConfigureStream
 from tests.integration.test_make_local import make_local
 from tests.support.backend import RecordingBackend, Reply
+from tests.support.chain import ConfigureStream
 from tests.support.faults import FaultServer
+from tests.support.local_api import HTTP, LocalApi, served, token_authorizer
 from tests.support.memory import peak_rss_bytes
 from tests.support.streaming_backends import generated_bodies, generated_chunks, serving
 
-TOKEN = "acme-stream-test-token-5b1e"
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
-HTTP = urllib3.PoolManager(retries=False, timeout=urllib3.Timeout(connect=2, read=30))
-
-
-@dataclass
-class StreamingApi:
-    url: str
-    access_log: io.StringIO
-
-    def request(self, method: str, path: str, **options: Any) -> urllib3.BaseHTTPResponse:
-        headers = {**AUTH, **options.pop("headers", {})}
-        return HTTP.request(method, self.url + path, headers=headers, redirect=False, **options)
-
-    def open(self, path: str) -> urllib3.BaseHTTPResponse:
-        """The answer with its body unread: read it with `stream()` or `read_chunked()`."""
-        return HTTP.request("GET", self.url + path, headers=AUTH, preload_content=False)
-
-    def access_lines(self) -> list[dict[str, Any]]:
-        return [json.loads(line) for line in self.access_log.getvalue().splitlines()]
-
 
 @pytest.fixture
-def streaming_api(monkeypatch: pytest.MonkeyPatch) -> Iterator[StreamingApi]:
+def streaming_api(monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalApi]:
     """The gateway with template.yaml's STREAM integration and TOKEN authorizer, on a free port; the stream handler
     goes to whichever backend the test's other fixtures point it at."""
-    monkeypatch.setenv("AUTH_TOKENS_PARAMETER", "/local/client-tokens")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    from authorizer import handler as authorizer_handler
-
-    tokens = LocalTokenStore(inline_json=json.dumps({"acme": [hash_token(TOKEN)]}))
-    monkeypatch.setattr(authorizer_handler, "SSM", tokens)
     api = load_proxy_integration(parameters={"IntegrationMode": "STREAM"})
     access_log = io.StringIO()
     gateway = build_gateway(
         load_gateway_settings(parameters={"IntegrationMode": "STREAM"}),
         api,
         stream_invoker(stream_handler.lambda_handler, "proxy", api.timeout_ms),
-        lambda event: authorizer_handler.lambda_handler(event, lambda_context("authorizer")),
+        token_authorizer(monkeypatch),
         access_log=access_log,
     )
-    server = make_server(gateway, "127.0.0.1", 0)
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    yield StreamingApi(f"http://127.0.0.1:{server.server_address[1]}/v1", access_log)
-    server.shutdown()
-    server.server_close()
-    gateway.close()
+    with served(gateway, access_log, "STREAM") as local_api:
+        yield local_api
 
 
 def test_the_client_gets_status_headers_every_cookie_and_the_body_chunked(
-    stream_backend: RecordingBackend, streaming_api: StreamingApi
+    stream_backend: RecordingBackend, streaming_api: LocalApi
 ) -> None:
     api = streaming_api
     body = bytes(range(256)) * 1024
@@ -115,7 +78,7 @@ def test_the_client_gets_status_headers_every_cookie_and_the_body_chunked(
 
 @pytest.mark.parametrize(("method", "status"), [("HEAD", 200), ("DELETE", 204)])
 def test_answers_without_a_body_have_no_chunked_body(
-    stream_backend: RecordingBackend, streaming_api: StreamingApi, method: str, status: int
+    stream_backend: RecordingBackend, streaming_api: LocalApi, method: str, status: int
 ) -> None:
     api = streaming_api
     stream_backend.responder = lambda _: Reply(status, [("Content-Type", "text/plain")], b"")
@@ -127,7 +90,7 @@ def test_answers_without_a_body_have_no_chunked_body(
 
 
 def test_each_chunk_reaches_the_client_as_the_backend_sends_it(
-    stream_faults: FaultServer, streaming_api: StreamingApi
+    stream_faults: FaultServer, streaming_api: LocalApi
 ) -> None:
     def events(connection: socket.socket) -> None:
         for number in range(3):
@@ -150,7 +113,7 @@ def test_each_chunk_reaches_the_client_as_the_backend_sends_it(
 
 
 def test_a_failure_before_the_prelude_is_the_proxys_json_error(
-    configure_stream: ConfigureStream, streaming_api: StreamingApi
+    configure_stream: ConfigureStream, streaming_api: LocalApi
 ) -> None:
     configure_stream("http://127.0.0.1:9")
     api = streaming_api
@@ -162,7 +125,7 @@ def test_a_failure_before_the_prelude_is_the_proxys_json_error(
 
 
 def test_a_failure_after_the_prelude_leaves_the_client_a_cut_off_answer(
-    stream_faults: FaultServer, streaming_api: StreamingApi
+    stream_faults: FaultServer, streaming_api: LocalApi
 ) -> None:
     def cut(connection: socket.socket) -> None:
         connection.sendall(b"first 26 bytes of a report")
@@ -180,7 +143,7 @@ def test_a_failure_after_the_prelude_leaves_the_client_a_cut_off_answer(
     assert b"".join(received) == b"first 26 bytes of a report"
 
 
-def test_the_authorizer_still_guards_every_route(stream_backend: RecordingBackend, streaming_api: StreamingApi) -> None:
+def test_the_authorizer_still_guards_every_route(stream_backend: RecordingBackend, streaming_api: LocalApi) -> None:
     api = streaming_api
 
     response = HTTP.request("GET", api.url + "/x")
@@ -190,7 +153,7 @@ def test_the_authorizer_still_guards_every_route(stream_backend: RecordingBacken
 
 
 def test_an_answer_past_lambdas_6_mb_and_api_gateways_10_mb_goes_through(
-    stream_faults: FaultServer, streaming_api: StreamingApi
+    stream_faults: FaultServer, streaming_api: LocalApi
 ) -> None:
     stream_faults.script = generated_bodies
     api = streaming_api

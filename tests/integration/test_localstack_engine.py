@@ -11,18 +11,13 @@ from typing import Any
 
 import pytest
 
-from local_gateway.integration import (
-    FunctionError,
-    IntegrationContext,
-    MethodRequest,
-    MethodResponse,
-    RestApiIntegration,
-)
+from local_gateway.integration import RestApiIntegration
+from local_gateway.model import FunctionError, IntegrationContext, MethodRequest, MethodResponse
 from local_gateway.sam_template import load_proxy_integration
-from tests.conftest import invoke_handler
 from tests.support.backend import RecordingBackend, Reply
+from tests.support.chain import invoke_handler
 from tests.support.engines import BothEngines, EnginesDisagree
-from tests.support.localstack_corrections import (
+from tests.support.localstack.corrections import (
     ALL,
     BASE64_DECODE_IS_TEXT,
     BASE64_TEXT_FOR_TEMPLATES,
@@ -44,7 +39,7 @@ from tests.support.localstack_corrections import (
     Correction,
     commons_lang_escape_javascript,
 )
-from tests.support.localstack_engine import (
+from tests.support.localstack.engine import (
     ApiDefinition,
     LocalStackDeployment,
     LocalStackIntegration,

@@ -22,6 +22,7 @@ import urllib3
 from bench.load import free_loopback_port
 from local_gateway.__main__ import parse_arguments
 from local_gateway.sam_template import load_gateway_settings
+from tests.support.processes import measured, stop
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 HTTP = urllib3.PoolManager(retries=False, timeout=urllib3.Timeout(connect=2, read=30))
@@ -33,7 +34,7 @@ BANNER_END = "Ctrl-C stops it"
 def user_environment(**settings: str) -> dict[str, str]:
     """A user's shell: none of the settings this test process gave the in-process handlers."""
     environment = {name: value for name, value in os.environ.items() if not name.startswith(_SETTINGS)}
-    return {**environment, "PYTHONUNBUFFERED": "1", **settings}
+    return measured({**environment, "PYTHONUNBUFFERED": "1", **settings})
 
 
 class _Lines:
@@ -119,13 +120,7 @@ def make_local(
         running.banner = running.stderr.until(BANNER_END, seconds=60)
         yield running
     finally:
-        if process.poll() is None:
-            process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=15)
+        stop(process, grace=15)
 
 
 def refused_start(*arguments: str, **settings: str) -> subprocess.CompletedProcess[str]:

@@ -5,10 +5,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from local_gateway.integration import MethodRequest, RestApiIntegration
+from local_gateway.model import MethodRequest
 from local_gateway.sam_template import load_proxy_integration
-from tests.conftest import ConfigureProxy, invoke_handler
 from tests.support.backend import RecordingBackend, Reply
+from tests.support.chain import ConfigureProxy, invoke_handler
+from tests.support.engines import BothEngines
 
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 PATHS = ["/", "/orders", "/orders/42/items/7/notes/2026/11"]
@@ -43,7 +44,7 @@ SPECIAL_VALUES = [
 @pytest.mark.parametrize("path", PATHS)
 @pytest.mark.parametrize("method", METHODS)
 def test_every_method_and_path_depth_reaches_the_backend(
-    chain: RestApiIntegration, proxy_to: RecordingBackend, method: str, path: str
+    chain: BothEngines, proxy_to: RecordingBackend, method: str, path: str
 ) -> None:
     response = chain.handle(MethodRequest(method, path))
 
@@ -55,7 +56,7 @@ def test_every_method_and_path_depth_reaches_the_backend(
 @pytest.mark.parametrize("kind", BODIES)
 @pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE"])
 def test_every_body_arrives_byte_for_byte(
-    chain: RestApiIntegration, proxy_to: RecordingBackend, kind: str, method: str
+    chain: BothEngines, proxy_to: RecordingBackend, kind: str, method: str
 ) -> None:
     content_type, body = BODIES[kind]
 
@@ -66,16 +67,14 @@ def test_every_body_arrives_byte_for_byte(
     assert proxy_to.last.header("Content-Length") == str(len(body)) or (not body and method == "DELETE")
 
 
-def test_a_request_without_content_type_uses_the_json_template(
-    chain: RestApiIntegration, proxy_to: RecordingBackend
-) -> None:
+def test_a_request_without_content_type_uses_the_json_template(chain: BothEngines, proxy_to: RecordingBackend) -> None:
     chain.handle(MethodRequest("POST", "/raw", body=b'{"a": 1}'))
 
     assert proxy_to.last.body == b'{"a": 1}'
 
 
 def test_an_unlisted_content_type_is_refused_with_415_before_the_lambda_under_mapping_templates(
-    chain: RestApiIntegration, proxy_to: RecordingBackend, integration_mode: str
+    chain: BothEngines, proxy_to: RecordingBackend, integration_mode: str
 ) -> None:
     """passthroughBehavior NEVER with a template per listed type; AWS_PROXY has no templates and passes any type."""
     response = chain.handle(MethodRequest("POST", "/x", headers=[("Content-Type", "audio/x-made-up")], body=b"x"))
@@ -92,9 +91,7 @@ def test_an_unlisted_content_type_is_refused_with_415_before_the_lambda_under_ma
 
 
 @pytest.mark.parametrize("value", SPECIAL_VALUES)
-def test_header_and_query_values_arrive_unchanged(
-    chain: RestApiIntegration, proxy_to: RecordingBackend, value: str
-) -> None:
+def test_header_and_query_values_arrive_unchanged(chain: BothEngines, proxy_to: RecordingBackend, value: str) -> None:
     chain.handle(MethodRequest("GET", "/search", query=[("q", value), ("plain", "x")], headers=[("X-Note", value)]))
 
     assert proxy_to.last.header("X-Note") == value
@@ -102,14 +99,14 @@ def test_header_and_query_values_arrive_unchanged(
     assert query == {"q": [value], "plain": ["x"]}
 
 
-def test_header_names_that_are_java_map_methods_survive(chain: RestApiIntegration, proxy_to: RecordingBackend) -> None:
+def test_header_names_that_are_java_map_methods_survive(chain: BothEngines, proxy_to: RecordingBackend) -> None:
     chain.handle(MethodRequest("GET", "/", headers=[("keySet", "1"), ("get", "2"), ("isEmpty", "3")]))
 
     assert [proxy_to.last.header(name) for name in ("keySet", "get", "isEmpty")] == ["1", "2", "3"]
 
 
 def test_a_repeated_query_key_or_header_keeps_every_value_only_in_proxy_mode(
-    chain: RestApiIntegration, proxy_to: RecordingBackend, integration_mode: str
+    chain: BothEngines, proxy_to: RecordingBackend, integration_mode: str
 ) -> None:
     """Mapping templates see one value per name ($input.params()); AWS_PROXY's multi-value maps see them all."""
     chain.handle(
@@ -123,7 +120,7 @@ def test_a_repeated_query_key_or_header_keeps_every_value_only_in_proxy_mode(
 
 
 def test_the_path_keeps_its_percent_encoding_and_unsafe_characters_are_encoded(
-    chain: RestApiIntegration, proxy_to: RecordingBackend
+    chain: BothEngines, proxy_to: RecordingBackend
 ) -> None:
     chain.handle(MethodRequest("GET", "/files/a%2Fb/r%C3%A9sum%C3%A9 final.pdf"))
 
@@ -131,7 +128,7 @@ def test_the_path_keeps_its_percent_encoding_and_unsafe_characters_are_encoded(
 
 
 def test_forwarding_headers_are_set_by_the_proxy_and_not_by_the_client(
-    chain: RestApiIntegration, proxy_to: RecordingBackend, integration_mode: str
+    chain: BothEngines, proxy_to: RecordingBackend, integration_mode: str
 ) -> None:
     spoofed = [
         ("Host", "api.example.com"),
@@ -173,7 +170,7 @@ def test_hop_by_hop_headers_and_those_connection_names_never_reach_the_backend(p
 
 
 def test_the_backend_base_path_prefixes_every_request(
-    chain: RestApiIntegration, proxy_to: RecordingBackend, configure_proxy: ConfigureProxy
+    chain: BothEngines, proxy_to: RecordingBackend, configure_proxy: ConfigureProxy
 ) -> None:
     configure_proxy(proxy_to.url + "/internal/api/")
 
@@ -183,7 +180,7 @@ def test_the_backend_base_path_prefixes_every_request(
 
 
 @pytest.mark.parametrize("path", ["/@evil.example/x", "/a/http:%2F%2Fevil", "/%2e%2etc/x", "/a%2fb%5Cc/%7e"])
-def test_no_path_can_change_the_backend_host(chain: RestApiIntegration, proxy_to: RecordingBackend, path: str) -> None:
+def test_no_path_can_change_the_backend_host(chain: BothEngines, proxy_to: RecordingBackend, path: str) -> None:
     response = chain.handle(MethodRequest("GET", path))
 
     assert response.status == 200
@@ -203,9 +200,7 @@ def test_a_path_that_starts_with_two_slashes_stays_a_path_on_the_backend(proxy_t
     assert proxy_to.last.header("Host") == proxy_to.url.removeprefix("http://")
 
 
-def test_warm_invocations_reuse_one_keep_alive_connection(
-    chain: RestApiIntegration, proxy_to: RecordingBackend
-) -> None:
+def test_warm_invocations_reuse_one_keep_alive_connection(chain: BothEngines, proxy_to: RecordingBackend) -> None:
     for number in range(25):
         chain.handle(MethodRequest("POST", f"/n/{number}", body=b"x" * number))
 
@@ -214,7 +209,7 @@ def test_warm_invocations_reuse_one_keep_alive_connection(
 
 
 def test_the_caller_identity_comes_from_the_authorizer_and_cannot_be_forged(
-    chain: RestApiIntegration, proxy_to: RecordingBackend
+    chain: BothEngines, proxy_to: RecordingBackend
 ) -> None:
     forged = MethodRequest("GET", "/me", headers=[("X-Authenticated-Client", "admin")])
 
@@ -247,7 +242,7 @@ def test_the_common_types_are_in_the_one_list() -> None:
 @pytest.mark.parametrize("integration_mode", ["VTL"], indirect=True)  # AWS_PROXY takes any type
 @pytest.mark.parametrize("content_type", LISTED_TYPES)
 def test_every_listed_content_type_reaches_the_backend_byte_for_byte(
-    chain: RestApiIntegration, proxy_to: RecordingBackend, content_type: str
+    chain: BothEngines, proxy_to: RecordingBackend, content_type: str
 ) -> None:
     body = b"\x00\xffbytes of " + content_type.encode()
     proxy_to.responder = lambda _: Reply(201, [("Content-Type", "text/plain")], b"stored")

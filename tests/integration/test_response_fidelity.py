@@ -6,20 +6,20 @@ import json
 
 import pytest
 
-from local_gateway.integration import MethodRequest, RestApiIntegration
+from local_gateway.integration import RestApiIntegration
+from local_gateway.model import MethodRequest
 from local_gateway.sam_template import ProxyIntegration
-from tests.conftest import STAGE, ConfigureProxy, invoke_handler
 from tests.integration.test_request_fidelity import ALL_BYTES
 from tests.support.backend import RecordingBackend, Reply
+from tests.support.chain import STAGE, ConfigureProxy, invoke_handler
+from tests.support.engines import BothEngines
 from tests.support.logs import LogLines
 
 
 @pytest.mark.parametrize(
     "status", [200, 201, 202, 204, 301, 302, 304, 400, 401, 403, 404, 409, 418, 422, 429, 500, 503]
 )
-def test_any_backend_status_reaches_the_client(
-    chain: RestApiIntegration, proxy_to: RecordingBackend, status: int
-) -> None:
+def test_any_backend_status_reaches_the_client(chain: BothEngines, proxy_to: RecordingBackend, status: int) -> None:
     proxy_to.responder = lambda _: Reply(
         status, [("Content-Type", "text/plain")], b"" if status in (204, 304) else b"x"
     )
@@ -29,7 +29,7 @@ def test_any_backend_status_reaches_the_client(
     assert response.status == status
 
 
-def test_response_headers_reach_the_client(chain: RestApiIntegration, proxy_to: RecordingBackend) -> None:
+def test_response_headers_reach_the_client(chain: BothEngines, proxy_to: RecordingBackend) -> None:
     headers = [
         ("Content-Type", "application/problem+json"),
         ("Location", "/orders/43"),
@@ -48,9 +48,7 @@ def test_response_headers_reach_the_client(chain: RestApiIntegration, proxy_to: 
     assert response.body == b'{"id": 43}'
 
 
-def test_redirects_are_returned_to_the_client_not_followed(
-    chain: RestApiIntegration, proxy_to: RecordingBackend
-) -> None:
+def test_redirects_are_returned_to_the_client_not_followed(chain: BothEngines, proxy_to: RecordingBackend) -> None:
     proxy_to.responder = lambda _: Reply(302, [("Location", "http://127.0.0.1:1/elsewhere")], b"")
 
     response = chain.handle(MethodRequest("GET", "/old"))
@@ -61,7 +59,7 @@ def test_redirects_are_returned_to_the_client_not_followed(
 
 
 def test_several_cookies_all_reach_the_client_in_proxy_mode_and_the_first_under_mapping_templates(
-    chain: RestApiIntegration, proxy_to: RecordingBackend, integration_mode: str, proxy_logs: LogLines
+    chain: BothEngines, proxy_to: RecordingBackend, integration_mode: str, proxy_logs: LogLines
 ) -> None:
     """responseOverride holds one value per header name; AWS_PROXY's multiValueHeaders carries them all."""
     cookies = [("Set-Cookie", "session=abc; Path=/; HttpOnly; Secure"), ("Set-Cookie", "theme=dark; Path=/")]
@@ -81,7 +79,7 @@ def test_several_cookies_all_reach_the_client_in_proxy_mode_and_the_first_under_
 
 @pytest.mark.parametrize("integration_mode", ["VTL"], indirect=True)  # the one mode that drops cookies
 def test_a_dropped_cookie_without_a_name_is_logged_without_its_value(
-    chain: RestApiIntegration, proxy_to: RecordingBackend, proxy_logs: LogLines
+    chain: BothEngines, proxy_to: RecordingBackend, proxy_logs: LogLines
 ) -> None:
     """A cookie without '=' is all value (RFC 6265bis 5.6): its name is empty, and the value stays out of the log."""
     cookies = [("Set-Cookie", "a=1"), ("Set-Cookie", "s3cr3t-name-less; Path=/"), ("Set-Cookie", "theme=dark")]
@@ -111,7 +109,7 @@ BINARY_BODIES = [
 
 @pytest.mark.parametrize(("content_type", "body"), TEXT_BODIES)
 def test_utf8_bodies_reach_the_client_byte_for_byte_whatever_their_type(
-    chain: RestApiIntegration, proxy_to: RecordingBackend, content_type: str, body: bytes
+    chain: BothEngines, proxy_to: RecordingBackend, content_type: str, body: bytes
 ) -> None:
     proxy_to.responder = lambda _: Reply(200, [("Content-Type", content_type)], body)
 
@@ -123,7 +121,7 @@ def test_utf8_bodies_reach_the_client_byte_for_byte_whatever_their_type(
 
 @pytest.mark.parametrize(("content_type", "body"), BINARY_BODIES)
 def test_bodies_that_are_not_utf8_are_bytes_in_proxy_mode_and_an_explained_502_under_mapping_templates(
-    chain: RestApiIntegration, proxy_to: RecordingBackend, integration_mode: str, content_type: str, body: bytes
+    chain: BothEngines, proxy_to: RecordingBackend, integration_mode: str, content_type: str, body: bytes
 ) -> None:
     proxy_to.responder = lambda _: Reply(200, [("Content-Type", content_type)], body)
 
@@ -155,7 +153,7 @@ def test_a_proxy_mode_binary_answer_is_base64_text_unless_the_first_accept_type_
 
 
 def test_compressed_answers_pass_through_in_proxy_mode_and_are_not_asked_for_under_mapping_templates(
-    chain: RestApiIntegration, proxy_to: RecordingBackend, integration_mode: str
+    chain: BothEngines, proxy_to: RecordingBackend, integration_mode: str
 ) -> None:
     """Compressed bytes are not text: under mapping templates the backend is asked for identity (API Gateway can
     compress the answer itself with MinimumCompressionSize); a backend that compresses anyway gets the 502."""
@@ -174,7 +172,7 @@ def test_compressed_answers_pass_through_in_proxy_mode_and_are_not_asked_for_und
         assert (response.body, response.header("Content-Encoding")) == (compressed, "gzip")
 
 
-def test_head_answers_with_headers_and_no_body(chain: RestApiIntegration, proxy_to: RecordingBackend) -> None:
+def test_head_answers_with_headers_and_no_body(chain: BothEngines, proxy_to: RecordingBackend) -> None:
     proxy_to.responder = lambda _: Reply(200, [("Content-Type", "text/plain"), ("ETag", '"e1"')], b"x" * 100)
 
     response = chain.handle(MethodRequest("HEAD", "/doc"))

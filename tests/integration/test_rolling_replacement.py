@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import BACKEND_NAME, ConfigureProxy, invoke_handler
 from tests.support.backend import ReceivedRequest, RecordingBackend, Reply
+from tests.support.chain import BACKEND_NAME, ConfigureProxy, invoke_handler
 from tests.support.logs import LogLines
 from tests.support.resolver import Resolver
 

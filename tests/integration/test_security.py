@@ -12,14 +12,15 @@ from hypothesis import strategies as st
 
 from authorizer.tokens import hash_token
 from local_gateway.cfn import ResolvedTemplate
-from local_gateway.integration import MethodRequest, RestApiIntegration
-from local_gateway.lambda_runtime import lambda_context
+from local_gateway.lambda_context import lambda_context
 from local_gateway.local_tokens import LocalTokenStore
+from local_gateway.model import MethodRequest
 from local_gateway.sam_template import load_template
 from proxy import handler as proxy_handler
 from proxy.upstream import CLIENT_CLAIMS, PROXY_OWNED
-from tests.conftest import ConfigureProxy
 from tests.support.backend import RecordingBackend
+from tests.support.chain import ConfigureProxy
+from tests.support.engines import BothEngines
 from tests.support.logs import captured
 from tests.support.sam import translate
 
@@ -41,7 +42,7 @@ def _random_case(name: str, flips: list[bool]) -> str:
     value=st.text(st.characters(codec="ascii", min_codepoint=0x21, max_codepoint=0x7E), min_size=1, max_size=30),
 )
 def test_no_client_header_overrides_what_the_proxy_sets(
-    chain: RestApiIntegration, proxy_to: RecordingBackend, name: str, flips: list[bool], value: str
+    chain: BothEngines, proxy_to: RecordingBackend, name: str, flips: list[bool], value: str
 ) -> None:
     response = chain.handle(
         MethodRequest("GET", "/", headers=[(_random_case(name, flips), value)], source_ip="203.0.113.9")
@@ -80,7 +81,7 @@ def debug_everything() -> Iterator[list[str]]:
 
 
 def test_no_secret_reaches_any_log_line_at_debug(
-    chain: RestApiIntegration,
+    chain: BothEngines,
     proxy_to: RecordingBackend,
     configure_proxy: ConfigureProxy,
     monkeypatch: pytest.MonkeyPatch,
@@ -179,7 +180,7 @@ def test_every_function_logs_to_a_log_group_with_retention(monkeypatch: pytest.M
     ],
 )
 def test_credentials_api_gateway_consumed_stay_out_of_the_backend_unless_asked_for(
-    chain: RestApiIntegration,
+    chain: BothEngines,
     proxy_to: RecordingBackend,
     configure_proxy: ConfigureProxy,
     auth_mode: str,
@@ -213,7 +214,7 @@ PRESIGNED = [
 
 @pytest.mark.parametrize(("auth_mode", "forward"), [("IAM", "false"), ("IAM", "true"), ("TOKEN", "false")])
 def test_presigned_iam_credentials_in_the_query_stay_at_the_gate_too(
-    chain: RestApiIntegration, proxy_to: RecordingBackend, configure_proxy: ConfigureProxy, auth_mode: str, forward: str
+    chain: BothEngines, proxy_to: RecordingBackend, configure_proxy: ConfigureProxy, auth_mode: str, forward: str
 ) -> None:
     configure_proxy(proxy_to.url, auth_mode=auth_mode, forward_gateway_credentials=forward)
 
@@ -241,7 +242,7 @@ DOT_SEGMENT_PATHS = [
 
 @pytest.mark.parametrize("path", DOT_SEGMENT_PATHS)
 def test_a_path_with_a_dot_segment_is_a_400_and_never_reaches_the_backend(
-    chain: RestApiIntegration, proxy_to: RecordingBackend, configure_proxy: ConfigureProxy, path: str
+    chain: BothEngines, proxy_to: RecordingBackend, configure_proxy: ConfigureProxy, path: str
 ) -> None:
     """With BACKEND_URL=.../public, GET /%2e%2e/secret.txt reached a path-normalising backend as /secret.txt."""
     configure_proxy(proxy_to.url + "/public")
@@ -255,14 +256,14 @@ def test_a_path_with_a_dot_segment_is_a_400_and_never_reaches_the_backend(
 
 @pytest.mark.parametrize("path", ["/.well-known/x", "/a.b/..c/c..", "/...", "/%2e%2e%2e", "/a/%252e%252e/b"])
 def test_dots_that_are_not_a_dot_segment_pass_unchanged(
-    chain: RestApiIntegration, proxy_to: RecordingBackend, path: str
+    chain: BothEngines, proxy_to: RecordingBackend, path: str
 ) -> None:
     assert chain.handle(MethodRequest("GET", path)).status == 200
     assert proxy_to.last.target == path
 
 
 def test_client_claims_of_identity_and_overrides_never_reach_the_backend(
-    chain: RestApiIntegration, proxy_to: RecordingBackend
+    chain: BothEngines, proxy_to: RecordingBackend
 ) -> None:
     """Frameworks trust these (a client IP for an allowlist, a URL or method for routing); only the proxy's own
     X-Forwarded-For says who called, and API Gateway already checked the real method and path."""

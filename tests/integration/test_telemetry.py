@@ -7,9 +7,10 @@ from typing import Any
 
 import pytest
 
-from local_gateway.integration import MethodRequest, RestApiIntegration
-from tests.conftest import ConfigureProxy
+from local_gateway.model import MethodRequest
 from tests.support.backend import RecordingBackend, Reply
+from tests.support.chain import ConfigureProxy
+from tests.support.engines import BothEngines
 from tests.support.processes import fresh_interpreter
 from tests.support.xray import xray_daemon
 
@@ -35,7 +36,7 @@ def _metric_values(documents: list[dict[str, Any]]) -> dict[str, float]:
 
 
 def test_each_answer_records_backend_latency_and_its_status_class(
-    chain: RestApiIntegration, proxy_to: RecordingBackend, capsys: pytest.CaptureFixture[str]
+    chain: BothEngines, proxy_to: RecordingBackend, capsys: pytest.CaptureFixture[str]
 ) -> None:
     proxy_to.responder = lambda _: Reply(503, [("Content-Type", "text/plain")], b"down")
     capsys.readouterr()
@@ -52,7 +53,7 @@ def test_each_answer_records_backend_latency_and_its_status_class(
     [("refused", "BackendUnreachable"), ("slow", "BackendTimeout"), ("huge", "BackendResponseTooLarge")],
 )
 def test_each_failure_kind_is_counted(
-    chain: RestApiIntegration,
+    chain: BothEngines,
     proxy_to: RecordingBackend,
     configure_proxy: ConfigureProxy,
     capsys: pytest.CaptureFixture[str],
@@ -75,7 +76,7 @@ def test_each_failure_kind_is_counted(
 
 INVOKE_WITH_XRAY = """
 import json, sys
-from local_gateway.lambda_runtime import lambda_context
+from local_gateway.lambda_context import lambda_context
 from proxy import handler
 event = {"httpMethod": "POST", "path": "/traced", "body": "c2VjcmV0LWJvZHk=", "isBase64Encoded": True,
          "requestContext": {"requestId": "trace-test"}}

@@ -9,7 +9,8 @@ import yaml
 from cfnlint.api import ManualArgs, lint
 
 from local_gateway.cfn import ResolvedTemplate
-from local_gateway.integration import IntegrationContext, MethodRequest, RestApiIntegration
+from local_gateway.integration import RestApiIntegration
+from local_gateway.model import IntegrationContext, MethodRequest
 from local_gateway.sam_template import TEMPLATE_PATH, load_proxy_integration, load_template
 from tests.support.sam import translate
 

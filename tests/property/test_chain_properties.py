@@ -14,9 +14,10 @@ from urllib.parse import parse_qs, quote, urlsplit
 from hypothesis import given
 from hypothesis import strategies as st
 
-from local_gateway.integration import MethodRequest, RestApiIntegration
+from local_gateway.model import MethodRequest
 from proxy.upstream import DOT_SEGMENT
 from tests.support.backend import RecordingBackend, Reply
+from tests.support.engines import BothEngines
 
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 CONTENT_TYPES = [
@@ -93,7 +94,7 @@ def _lowercase_names(headers: dict[str, str]) -> dict[str, str]:
 
 @given(case=CASES)  # 1,000 per mode by default: 2,000 chain cases
 def test_the_chain_delivers_every_part_unchanged(
-    chain: RestApiIntegration, proxy_to: RecordingBackend, integration_mode: str, case: ChainCase
+    chain: BothEngines, proxy_to: RecordingBackend, integration_mode: str, case: ChainCase
 ) -> None:
     response_headers = [*case.response_headers.items(), ("Content-Type", case.response_type)]
     proxy_to.responder = lambda _: Reply(case.status, response_headers, case.response_body)

@@ -10,10 +10,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from authorizer.tokens import hash_token
-from local_gateway.lambda_runtime import lambda_context
+from local_gateway.lambda_context import lambda_context
 from local_gateway.local_tokens import LocalTokenStore
-from tests.conftest import invoke_handler
 from tests.support.backend import RecordingBackend
+from tests.support.chain import invoke_handler
 from tests.support.sample_requests import event_path
 
 VALID_EVENT: dict[str, Any] = json.loads(event_path("post-json").read_text(encoding="utf-8"))

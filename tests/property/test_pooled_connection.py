@@ -18,7 +18,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.conftest import ConfigureProxy, invoke_handler
+from tests.support.chain import ConfigureProxy, invoke_handler
 from tests.support.faults import FaultServer, read_request
 
 # The stale answer a wrongly pooled connection would hand to the next request.

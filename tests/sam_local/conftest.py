@@ -29,11 +29,11 @@ from tests.sam_local.sam_cli import (
     sam_build,
     sam_environment,
     samconfig_parameters,
-    stop,
     unavailable,
     wait_until_answering,
 )
 from tests.support.backend import RecordingBackend
+from tests.support.processes import stop
 
 
 @functools.cache

@@ -16,7 +16,6 @@ import http.client
 import json
 import os
 import shutil
-import signal
 import socket
 import struct
 import subprocess
@@ -35,6 +34,7 @@ from samcli.lib.config.samconfig import SamConfig
 
 from local_gateway.sam_template import load_template
 from tests.support.folder_skip import skip_folder
+from tests.support.processes import stop
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SAMCONFIG = PROJECT_ROOT / "samconfig.toml"
@@ -434,22 +434,11 @@ def sam_local_start_api(
         record_timing("start-api: warm containers answering", time.monotonic() - started)
         yield api
     finally:
-        stop(process)
+        stop(process, grace=30)
         leftover = _wait_for_no_containers(build_dir, timeout=30)
         if leftover:
             remove_containers(leftover)
             raise AssertionError(f"sam local start-api left containers behind after SIGTERM: {leftover}")
-
-
-def stop(process: subprocess.Popen[Any], grace: float = 30) -> None:
-    """SIGTERM (start-api ignores SIGINT in the background), then SIGKILL if it does not exit in time."""
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=grace)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
 
 
 def _wait_for_no_containers(build_dir: Path, timeout: float) -> list[str]:

@@ -8,7 +8,7 @@ What is compared:
   case-insensitive name and value, query pairs, as multisets), or the same MalformedEvent message, or no call at
   all from either engine (the gateway answered by itself);
 - the method responses: status, body bytes, headers (case-insensitive names, any order), with the wire-level
-  transport headers of localstack_engine.TRANSPORT_HEADERS left out on both sides (our engine leaves
+  transport headers of localstack.engine.TRANSPORT_HEADERS left out on both sides (our engine leaves
   Content-Length to local_gateway.server).
 
 The backend: by default (`replay=True`) only our engine calls the function; LocalStack's Lambda then answers
@@ -22,19 +22,20 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from local_gateway.gateway_responses import MethodResponse
-from local_gateway.integration import (
+from local_gateway.integration import RestApiIntegration
+from local_gateway.model import (
+    Engine,
     EngineFactory,
     FunctionError,
     IntegrationContext,
     LambdaInvoker,
     MethodRequest,
-    RestApiIntegration,
+    MethodResponse,
 )
 from local_gateway.sam_template import ProxyIntegration, load_proxy_integration
 from proxy.errors import MalformedEvent
 from proxy.event import ClientRequest, parse_event
-from tests.support.localstack_engine import (
+from tests.support.localstack.engine import (
     TRANSPORT_HEADERS,
     LocalStackDeployment,
     LocalStackIntegration,
@@ -74,7 +75,7 @@ class Comparison:
     localstack: MethodResponse
 
 
-class BothEngines:
+class BothEngines(Engine):
     def __init__(
         self, ours: EngineFactory, localstack: EngineFactory, invoke: LambdaInvoker, *, replay: bool = True
     ) -> None:
@@ -118,13 +119,9 @@ class BothEngines:
         """How many times the function (and a backend behind it) is called per handle() that reaches it."""
         return 1 if self._replay else 2
 
-    def handle(
-        self,
-        request: MethodRequest,
-        context: IntegrationContext | None = None,
-        authorizer: dict[str, Any] | None = None,
+    def answer(
+        self, request: MethodRequest, context: IntegrationContext, authorizer: dict[str, Any] | None
     ) -> MethodResponse:
-        context = context or IntegrationContext.fresh()
         with self._lock:
             self._calls = (_Call(), _Call())
             ours = self._ours.handle(request, context, authorizer)

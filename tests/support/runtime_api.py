@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from local_gateway.model import function_arn
+
 _PREFIX = "/2018-06-01/runtime"
 
 
@@ -100,7 +102,7 @@ class FakeRuntimeApi:
         headers = {
             "Lambda-Runtime-Aws-Request-Id": request_id,
             "Lambda-Runtime-Deadline-Ms": str(int((time.time() + timeout_seconds) * 1000)),
-            "Lambda-Runtime-Invoked-Function-Arn": "arn:aws:lambda:eu-west-1:123456789012:function:proxy",
+            "Lambda-Runtime-Invoked-Function-Arn": function_arn("proxy"),
         }
         optional = {
             "Lambda-Runtime-Trace-Id": trace_id,

@@ -5,12 +5,8 @@ from typing import Any
 
 from samtranslator.translator.transform import transform
 
-PSEUDO_PARAMETERS = {
-    "AWS::Region": "eu-west-1",
-    "AWS::AccountId": "123456789012",
-    "AWS::Partition": "aws",
-    "AWS::StackName": "private-api-proxy",
-}
+from local_gateway.model import PSEUDO_PARAMETERS
+
 REQUIRED_PARAMETERS = {
     "BackendUrl": "http://10.0.1.25:8080",
     "SubnetIds": ["subnet-0123456789abcdef0"],

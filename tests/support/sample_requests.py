@@ -9,7 +9,8 @@ import json
 import sys
 from pathlib import Path
 
-from local_gateway.integration import IntegrationContext, MethodRequest, MethodResponse, RestApiIntegration
+from local_gateway.integration import RestApiIntegration
+from local_gateway.model import IntegrationContext, MethodRequest, MethodResponse
 from local_gateway.sam_template import PROJECT_ROOT, load_proxy_integration
 
 EVENTS_DIR = PROJECT_ROOT / "events"

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from local_gateway.lambda_runtime import lambda_context
+from local_gateway.lambda_context import lambda_context
 from proxy import stream_handler
 from proxy.errors import ProxyError
 from proxy.stream_runtime import HTTP_INTEGRATION_RESPONSE, PRELUDE_DELIMITER
@@ -80,7 +80,7 @@ class Streamed:
 
 
 def stream(request: dict[str, Any], timeout_ms: int = 300_000) -> Streamed:
-    response = stream_handler.lambda_handler(request, lambda_context("proxy", timeout_ms))
+    response = stream_handler.lambda_handler(request, lambda_context("proxy", timeout_ms=timeout_ms))
     assert response.content_type == HTTP_INTEGRATION_RESPONSE
     chunks = iter(response.chunks)
     first = next(chunks)

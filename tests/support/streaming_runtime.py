@@ -17,6 +17,8 @@ from pathlib import Path
 
 import samcli
 
+from tests.support.processes import measured, stop
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 TASK_ROOT = PROJECT_ROOT / "proxy_fn"
 WRAPPER = TASK_ROOT / "stream-wrapper"
@@ -27,21 +29,23 @@ RUNTIME_ARGUMENTS = ("-Xfrozen_modules=off", "/var/runtime/bootstrap.py")
 
 def runtime_environment(handler: str, **extra: str) -> dict[str, str]:
     """The variables Lambda gives the runtime (the Runtime API address comes from the caller or the emulator)."""
-    return {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "LANG": "C.UTF-8",
-        "_HANDLER": handler,
-        "LAMBDA_TASK_ROOT": str(TASK_ROOT),
-        "PYTHONPATH": str(PROJECT_ROOT),  # the test handlers (tests.support), after the task root
-        "AWS_LAMBDA_FUNCTION_NAME": "proxy",
-        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512",
-        "AWS_LAMBDA_LOG_GROUP_NAME": "/aws/lambda/proxy",
-        "AWS_LAMBDA_LOG_STREAM_NAME": "2026/11/22/[$LATEST]0123456789abcdef",
-        "AWS_LAMBDA_EXEC_WRAPPER": str(WRAPPER),
-        "POWERTOOLS_METRICS_DISABLED": "true",
-        **extra,
-    }
+    return measured(
+        {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "LANG": "C.UTF-8",
+            "_HANDLER": handler,
+            "LAMBDA_TASK_ROOT": str(TASK_ROOT),
+            "PYTHONPATH": str(PROJECT_ROOT),  # the test handlers (tests.support), after the task root
+            "AWS_LAMBDA_FUNCTION_NAME": "proxy",
+            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512",
+            "AWS_LAMBDA_LOG_GROUP_NAME": "/aws/lambda/proxy",
+            "AWS_LAMBDA_LOG_STREAM_NAME": "2026/11/22/[$LATEST]0123456789abcdef",
+            "AWS_LAMBDA_EXEC_WRAPPER": str(WRAPPER),
+            "POWERTOOLS_METRICS_DISABLED": "true",
+            **extra,
+        }
+    )
 
 
 def wrapper_command() -> list[str]:
@@ -60,13 +64,7 @@ def runtime_process(api_address: str, handler: str, log: Path, **extra: str) -> 
     try:
         yield process
     finally:
-        stop(process)
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.kill()
-    process.wait(timeout=10)
+        stop(process, grace=5)
 
 
 def python_runtime_bootstrap(folder: Path) -> Path:
@@ -139,11 +137,7 @@ def emulator(folder: Path, handler: str, **extra: str) -> Iterator[Emulator]:
         wait_for_listener(invoke_port, process)
         yield Emulator(invoke_port)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            stop(process)
+        stop(process, grace=10)
 
 
 def free_ports(count: int) -> list[int]:

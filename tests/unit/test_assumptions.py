@@ -1,7 +1,8 @@
 """The registry of API Gateway assumptions, its e2e tests and docs/api-gateway-assumptions.md stay one list.
 
-tests/e2e/assumptions.py is the source; each id needs exactly one e2e test, and the docs page holds what it generates.
-The summary `make e2e` prints is checked here on hand-made reports, since no stack is deployed in `make test`.
+tests/e2e/assumptions.py is the source; each id needs exactly one e2e test (by its marker), and the docs page holds
+what tests/support/assumption_report.py renders. The summary `make e2e` prints is checked here on hand-made reports,
+since no stack is deployed in `make test`.
 """
 
 import re
@@ -11,16 +12,16 @@ from typing import Any
 import pytest
 
 from tests.e2e import test_api_gateway_assumptions
-from tests.e2e.assumptions import (
-    ASSUMPTIONS,
+from tests.e2e.assumptions import ASSUMPTIONS, MODES, Assumption
+from tests.support.assumption_report import (
     DOCUMENT,
     MARKER,
-    MODES,
-    Assumption,
+    Outcome,
+    assumption_outcomes,
+    assumption_table,
     linked_tests,
     markdown_reference,
 )
-from tests.e2e.conftest import Outcome, assumption_outcomes, assumption_table
 
 
 def test_ids_are_unique_and_numbered_in_order() -> None:
@@ -65,7 +66,7 @@ def test_the_docs_page_is_what_the_registry_generates() -> None:
     expected = markdown_reference({key: names[0] for key, names in linked_tests().items()})
 
     assert generated == f"\n\n{expected}", (
-        "docs/api-gateway-assumptions.md is stale: `python -m tests.e2e.assumptions --write`"
+        "docs/api-gateway-assumptions.md is stale: `python -m tests.support.assumption_report --write`"
     )
     for assumption in ASSUMPTIONS:
         assert f"\n### {assumption.id}\n" in generated

@@ -1,7 +1,10 @@
-"""BACKEND_URL and friends: what a deployer can set, and the message a bad value fails with at cold start."""
+"""BACKEND_URL and friends, and the authorizer's settings: what a deployer can set, and the message a bad value fails
+with at cold start."""
 
 import pytest
 
+from authorizer.config import ConfigError as AuthorizerConfigError
+from authorizer.config import load_config as load_authorizer_config
 from proxy.config import BackendTarget, ConfigError, IntegrationMode, load_config, parse_backend_url
 
 
@@ -62,11 +65,36 @@ def test_the_host_header_names_the_backend(target: BackendTarget, host_header: s
             {"BACKEND_URL": "http://a", "INTEGRATION_MODE": "HTTP_PROXY"},
             "INTEGRATION_MODE must be VTL, PROXY or STREAM",
         ),
+        (
+            {"BACKEND_URL": "http://a", "CORS_ALLOW_ORIGIN": "app.example.com"},
+            "CORS_ALLOW_ORIGIN must be \\* or one origin like https://app.example.com",
+        ),
     ],
 )
 def test_bad_settings_fail_with_a_message_naming_the_variable(environ: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         load_config(environ)
+
+
+@pytest.mark.parametrize(("value", "origin"), [(" https://app.example.com ", "https://app.example.com"), ("*", "*")])
+def test_cors_allow_origin_is_one_origin_or_any(value: str, origin: str) -> None:
+    assert load_config({"BACKEND_URL": "http://a", "CORS_ALLOW_ORIGIN": value}).cors_allow_origin == origin
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({}, "AUTH_TOKENS_PARAMETER must be an SSM parameter name starting with '/', got ''"),
+        ({"AUTH_TOKENS_PARAMETER": "client-tokens"}, "AUTH_TOKENS_PARAMETER must be an SSM parameter name"),
+        ({"AUTH_TOKENS_PARAMETER": "/t", "TOKEN_CACHE_SECONDS": "3601"}, "TOKEN_CACHE_SECONDS must be a whole number"),
+        ({"AUTH_TOKENS_PARAMETER": "/t", "TOKEN_CACHE_SECONDS": "1.5"}, "from 0 to 3600, got '1.5'"),
+    ],
+)
+def test_the_authorizers_bad_settings_fail_with_a_message_naming_the_variable(
+    environ: dict[str, str], message: str
+) -> None:
+    with pytest.raises(AuthorizerConfigError, match=message):
+        load_authorizer_config(environ)
 
 
 def test_the_default_timeout_is_well_inside_api_gateways_29_seconds() -> None:

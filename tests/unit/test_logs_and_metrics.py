@@ -17,11 +17,11 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
-from local_gateway.lambda_runtime import lambda_context
+from local_gateway.lambda_context import lambda_context
 from proxy import telemetry
 from proxy.logs import InvocationLog
 
-FIELDS = {"method": "GET", "status": 200, "backend_ms": 0.5}
+FIELDS = {"method": "GET", "status": 200, "handler_ms": 0.5}
 EVENT = {"httpMethod": "GET", "path": "/x", "requestContext": {"requestId": "3f2c-request"}}
 _services = itertools.count()
 

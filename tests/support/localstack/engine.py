@@ -9,7 +9,7 @@ answers LocalStack's Invoke call the way Lambda's Invoke API does, by calling a 
     engine = LocalStackIntegration(deployment, invoke_handler)
     response = engine.handle(MethodRequest("GET", "/orders"), IntegrationContext.fresh())
 
-LocalStack's contradictions of AWS's documentation are corrected in tests.support.localstack_corrections;
+LocalStack's contradictions of AWS's documentation are corrected in tests.support.localstack.corrections;
 `template_deployment(corrected=False)` runs LocalStack exactly as shipped, and `deploy(definition, corrections=...)`
 with any subset.
 """
@@ -32,12 +32,31 @@ from rolo import Request, Response
 from werkzeug.datastructures import Headers
 
 from local_gateway.cfn import ResolvedTemplate
-from local_gateway.integration import FunctionError, IntegrationContext, LambdaInvoker, MethodRequest, MethodResponse
+from local_gateway.model import (
+    ACCOUNT_ID,
+    API_ID,
+    LAMBDA_REQUEST_LIMIT_BYTES,
+    LAMBDA_REQUEST_TOO_LARGE,
+    LAMBDA_RESPONSE_LIMIT_BYTES,
+    LAMBDA_RESPONSE_TOO_LARGE,
+    PSEUDO_PARAMETERS,
+    REGION,
+    RESOURCE_ID,
+    STACK_NAME,
+    Engine,
+    FunctionError,
+    IntegrationContext,
+    LambdaInvoker,
+    MethodRequest,
+    MethodResponse,
+    function_arn,
+    lambda_refusal,
+)
 from local_gateway.sam_template import TEMPLATE_PATH, load_template
-from tests.support.localstack_corrections import ALL as ALL_CORRECTIONS
-from tests.support.localstack_corrections import Correction, complete_import
-from tests.support.localstack_corrections import active as active_corrections
-from tests.support.localstack_runtime import (
+from tests.support.localstack.corrections import ALL as ALL_CORRECTIONS
+from tests.support.localstack.corrections import Correction, complete_import
+from tests.support.localstack.corrections import active as active_corrections
+from tests.support.localstack.runtime import (
     REST_API_INTEGRATIONS,
     ApiGatewayEndpoint,
     EndpointResponse,
@@ -54,14 +73,6 @@ from tests.support.localstack_runtime import (
     legacy_helpers,
 )
 
-# Fixed pseudo parameters and identity, the same our engine uses.
-REGION = "eu-west-1"
-ACCOUNT_ID = "123456789012"
-PARTITION = "aws"
-STACK_NAME = "private-api-proxy"
-# Lambda's synchronous Invoke limits: 6 MB request; the response limit as Lambda's own error message states it.
-LAMBDA_REQUEST_LIMIT_BYTES = 6_291_456
-LAMBDA_RESPONSE_LIMIT_BYTES = 6_291_556
 # Headers the gateway adds on the wire, left out of the MethodResponse (our engine leaves them to the server).
 TRANSPORT_HEADERS = frozenset(
     {"content-length", "date", "connection", "x-amzn-requestid", "x-amz-apigw-id", "x-amzn-trace-id"}
@@ -89,22 +100,13 @@ class ApiDefinition:
         properties = ResolvedTemplate(template, given).resources["ProxyApi"]["Properties"]
         values = {
             name: given.get(name, str(spec.get("Default", ""))) for name, spec in template["Parameters"].items()
-        } | {
-            "AWS::Region": REGION,
-            "AWS::AccountId": ACCOUNT_ID,
-            "AWS::Partition": PARTITION,
-            "AWS::StackName": STACK_NAME,
-            "AWS::URLSuffix": "amazonaws.com",
-        }
+        } | PSEUDO_PARAMETERS
         functions = {
             name
             for name, resource in template["Resources"].items()
             if resource["Type"] in ("AWS::Serverless::Function", "AWS::Lambda::Function")
         }
-        values |= {
-            f"{name}.Arn": f"arn:{PARTITION}:lambda:{REGION}:{ACCOUNT_ID}:function:{STACK_NAME}-{name}"
-            for name in functions
-        }
+        values |= {f"{name}.Arn": function_arn(f"{STACK_NAME}-{name}") for name in functions}
         body = _render_subs(copy.deepcopy(properties["DefinitionBody"]), values)
         if media_types := properties.get("BinaryMediaTypes"):
             # SAM copies BinaryMediaTypes into the body with "~1" written "/" (samtranslator's
@@ -202,10 +204,7 @@ class LambdaService:
 
     def invoke(self, payload: bytes) -> LambdaInvocation:
         if len(payload) > LAMBDA_REQUEST_LIMIT_BYTES:
-            message = (
-                f"Request must be smaller than {LAMBDA_REQUEST_LIMIT_BYTES} bytes for the InvokeFunction operation"
-            )
-            return _lambda_refusal(413, "RequestEntityTooLargeException", message)
+            return _lambda_refusal(413, "RequestEntityTooLargeException", LAMBDA_REQUEST_TOO_LARGE)
         try:
             event = json.loads(payload)
         except json.JSONDecodeError as error:
@@ -221,10 +220,7 @@ class LambdaService:
             _UNEXPECTED.get().append(error)
             raise
         if len(result) > LAMBDA_RESPONSE_LIMIT_BYTES:
-            message = (
-                f"Response payload size exceeded maximum allowed payload size ({LAMBDA_RESPONSE_LIMIT_BYTES} bytes)."
-            )
-            return _function_error(message, "Function.ResponseSizeTooLarge")
+            return _function_error(LAMBDA_RESPONSE_TOO_LARGE, "Function.ResponseSizeTooLarge")
         return LambdaInvocation(200, {"Content-Type": "application/json", "X-Amz-Executed-Version": "$LATEST"}, result)
 
 
@@ -239,7 +235,7 @@ def _function_error(message: str, error_type: str) -> LambdaInvocation:
 
 
 def _lambda_refusal(status: int, code: str, message: str) -> LambdaInvocation:
-    payload = json.dumps({"Type": "User", "message": message}).encode()
+    payload = lambda_refusal(message).encode()
     return LambdaInvocation(status, {"Content-Type": "application/json", "x-amzn-ErrorType": code}, payload)
 
 
@@ -349,16 +345,16 @@ def _gateway(lambda_service: LambdaService) -> Any:
     return engine
 
 
-class LocalStackIntegration:
-    """Same call as local_gateway.integration.RestApiIntegration.handle, through LocalStack's handler chain."""
+class LocalStackIntegration(Engine):
+    """The Engine our RestApiIntegration is, through LocalStack's handler chain."""
 
     def __init__(
         self,
         deployment: LocalStackDeployment,
         invoke: LambdaInvoker,
         *,
-        api_id: str = "local",
-        resource_id: str = "local",
+        api_id: str = API_ID,
+        resource_id: str = RESOURCE_ID,
         corrections: Collection[Correction] | None = None,
     ) -> None:
         """`corrections`: the run-time corrections to apply; by default those the deployment was built with."""
@@ -374,22 +370,17 @@ class LocalStackIntegration:
 
     @property
     def answers_preflight(self) -> bool:
-        """Whether the API has an OPTIONS method of its own (the CORS mock), which needs no authorization."""
         return any("OPTIONS" in resource.get("resourceMethods", {}) for resource in self._resources())
 
     def _resources(self) -> list[dict[str, Any]]:
         return list(self._deployment.frozen.rest_api.resources.values())
 
-    def handle(
-        self,
-        request: MethodRequest,
-        context: IntegrationContext | None = None,
-        authorizer: dict[str, Any] | None = None,
+    def answer(
+        self, request: MethodRequest, context: IntegrationContext, authorizer: dict[str, Any] | None
     ) -> MethodResponse:
-        identity = context or IntegrationContext.fresh()
         http_request = self._http_request(request)
         invocation = _InvocationContext(http_request)
-        invocation.identity = identity
+        invocation.identity = context
         invocation.source_ip = request.source_ip
         invocation.authorizer = authorizer
         invocation.resource_id = self._resource_id
@@ -409,7 +400,7 @@ class LocalStackIntegration:
         if unexpected:
             raise RuntimeError(f"LocalStack's pipeline failed on {request.method} {request.path}") from unexpected[0]
         headers = [(name, value) for name, value in response.headers.items() if name.lower() not in TRANSPORT_HEADERS]
-        return MethodResponse(response.status_code, headers, response.get_data(), identity.request_id)
+        return MethodResponse(response.status_code, headers, response.get_data(), context.request_id)
 
     def _http_request(self, request: MethodRequest) -> Request:
         """The request as LocalStack's execute-api route receives it: `/{stage}{path}` with the path still

@@ -18,7 +18,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
-from tests.support.localstack_runtime import (
+from tests.support.localstack.runtime import (
     LOCALSTACK_AIRSPEED,
     RestApiContainer,
     aws,
