@@ -696,8 +696,8 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
                 "https://docs.aws.amazon.com/lambda/latest/api/API_InvokeWithResponseStream.html",
             ),
         ),
-        note="Some deployment tools grant API Gateway `lambda:InvokeWithResponseStream` too (anomalyco/sst#6565); "
-        "IAM's list of Lambda actions is not quoted here. A missing permission would answer every request 500.",
+        note="Some deployment tools grant API Gateway `lambda:InvokeWithResponseStream` too (anomalyco/sst#6565). "
+        "A missing permission would answer every request 500.",
     ),
     Assumption(
         "A36",
@@ -749,9 +749,8 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
                 _LAMBDA_STREAMING,
             ),
         ),
-        unverified="API Gateway's own cap: its guide's Chinese edition says the first 10 MB of each streamed "
-        "response are unrestricted and the rest limited to 2 MB/s (the English sentence is not quoted here); Lambda's "
-        "guide gives about 2 MBps after 6 MB. The e2e test records the rate it sees after 10 MB.",
+        unverified="API Gateway's own rate past the first 10 MB of a streamed answer; Lambda's guide gives a "
+        "maximum of 2 MBps after its first 6 MB. The e2e test records the rate it sees after 10 MB.",
     ),
     Assumption(
         "A39",
