@@ -11,7 +11,7 @@ import pytest
 from local_gateway.model import MethodRequest
 from tests.support.chain import ConfigureProxy
 from tests.support.engines import BothEngines
-from tests.support.faults import FaultServer, Script, read_request, reset
+from tests.support.faults import FaultServer, Script, read_request, reset, silent_after_request
 
 TIMEOUT_SECONDS = 1.0
 OK = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok"
@@ -46,11 +46,6 @@ def _reset_after_headers(connection: socket.socket) -> None:
     reset(connection)
 
 
-def _slow_headers(connection: socket.socket) -> None:
-    read_request(connection)
-    time.sleep(3)
-
-
 def _slow_body(connection: socket.socket) -> None:
     read_request(connection)
     connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\n")
@@ -70,7 +65,7 @@ FAULTS: dict[str, tuple[Script, int]] = {
     "truncated-body": (respond(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly-part"), 502),
     "not-http": (respond(b"SSH-2.0-OpenSSH_9.6\r\n\x00\xff garbage\r\n\r\n"), 502),
     "closed-without-answer": (read_request, 502),
-    "slow-headers": (_slow_headers, 504),
+    "slow-headers": (silent_after_request, 504),
     "slow-body": (_slow_body, 504),
 }
 

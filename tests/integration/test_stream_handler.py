@@ -18,7 +18,7 @@ from proxy import stream_handler
 from proxy.errors import BackendInvalidResponse, BackendTimeout
 from tests.support.backend import RecordingBackend, Reply
 from tests.support.chain import ConfigureStream
-from tests.support.faults import FaultServer, read_request
+from tests.support.faults import FaultServer, read_request, silent_after_request
 from tests.support.logs import LogLines, captured
 from tests.support.streaming_cases import ANSWERS, BINARY, REQUEST_ID, proxy_event, stream
 
@@ -48,11 +48,6 @@ def _hangs_up(connection: socket.socket) -> None:
     connection.close()
 
 
-def _says_nothing(connection: socket.socket) -> None:
-    read_request(connection)
-    time.sleep(3)
-
-
 def _sends_an_invalid_head(connection: socket.socket) -> None:
     read_request(connection)
     connection.sendall(b"HTTP/1.1 999 Odd\r\n\r\n")
@@ -62,7 +57,7 @@ def _sends_an_invalid_head(connection: socket.socket) -> None:
     ("script", "status", "message"),
     [
         (_hangs_up, 502, "the backend closed the connection without answering"),
-        (_says_nothing, 504, "did not answer within 1 s"),
+        (silent_after_request, 504, "did not answer within 1 s"),
         (_sends_an_invalid_head, 502, "status"),
     ],
     ids=["hangs up", "no head in time", "invalid head"],

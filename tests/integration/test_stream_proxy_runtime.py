@@ -13,7 +13,6 @@ import hashlib
 import itertools
 import json
 import socket
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,7 +20,7 @@ import pytest
 
 from proxy.stream_runtime import PRELUDE_DELIMITER
 from tests.support.backend import RecordingBackend, Reply
-from tests.support.faults import FaultServer
+from tests.support.faults import FaultServer, chunks_slowly
 from tests.support.memory import peak_rss_bytes
 from tests.support.runtime_api import FakeRuntimeApi
 from tests.support.streaming_backends import generated_bodies, generated_chunks, serving
@@ -151,18 +150,11 @@ def test_a_150_mb_answer_streams_byte_for_byte_and_the_runtimes_memory_stays_fla
     assert streaming_peak - warm_peak <= 16 * 1024 * 1024, f"peak RSS grew by {streaming_peak - warm_peak:,} bytes"
 
 
-def _trickle(connection: socket.socket) -> None:
-    for piece in (b"one ", b"two ", b"three"):
-        connection.sendall(b"%x\r\n%b\r\n" % (len(piece), piece))
-        time.sleep(0.4)
-    connection.sendall(b"0\r\n\r\n")
-
-
 def test_chunks_reach_the_runtime_api_as_the_backend_sends_them(
     api: FakeRuntimeApi, faults: FaultServer, tmp_path: Path
 ) -> None:
     head = b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
-    faults.script = serving(head, _trickle)
+    faults.script = serving(head, chunks_slowly((b"one ", b"two ", b"three"), 0.4))
 
     with runtime_process(api.address, PROXY, tmp_path / "log", BACKEND_URL=faults.url, INTEGRATION_MODE="STREAM"):
         invocation = api.invoke(proxy_event()).wait()
@@ -195,17 +187,13 @@ def test_an_answer_cut_short_ends_with_the_error_trailers_naming_the_reason(
     assert "backend" in reported["errorMessage"]
 
 
-def _three_slow_chunks(connection: socket.socket) -> None:
-    for piece in (b"secret-one ", b"secret-two ", b"secret-three"):
-        connection.sendall(b"%x\r\n%b\r\n" % (len(piece), piece))
-        time.sleep(0.3)
-    connection.sendall(b"0\r\n\r\n")
-
-
 def test_xray_sees_a_stream_subsegment_lasting_to_the_last_byte_and_the_backend_call(
     api: FakeRuntimeApi, faults: FaultServer, tmp_path: Path
 ) -> None:
-    faults.script = serving(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", _three_slow_chunks)
+    faults.script = serving(
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+        chunks_slowly((b"secret-one ", b"secret-two ", b"secret-three"), 0.3),
+    )
     with (
         xray_daemon() as daemon,
         runtime_process(

@@ -3,6 +3,7 @@
 import socket
 import struct
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -29,6 +30,24 @@ def reset(connection: socket.socket) -> None:
     """Closes with RST instead of FIN, as a crashed process or a load balancer timeout does."""
     connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     connection.close()
+
+
+def silent_after_request(connection: socket.socket) -> None:
+    """Reads the request, then answers nothing for 3 s (longer than the tests' backend timeouts)."""
+    read_request(connection)
+    time.sleep(3)
+
+
+def chunks_slowly(pieces: tuple[bytes, ...], pause: float) -> Callable[[socket.socket], None]:
+    """A body script: each piece as one chunk, `pause` seconds apart, then the last chunk."""
+
+    def send(connection: socket.socket) -> None:
+        for piece in pieces:
+            connection.sendall(b"%x\r\n%b\r\n" % (len(piece), piece))
+            time.sleep(pause)
+        connection.sendall(b"0\r\n\r\n")
+
+    return send
 
 
 class FaultServer:
