@@ -14,7 +14,7 @@ LAMBDA_RESPONSE_LIMIT_BYTES = 6_291_556
 # API Gateway sets its own Content-Length; the backend's would be wrong after any re-encoding.
 _NOT_RETURNED = HOP_BY_HOP | {"content-length"}
 # The one header whose values cannot be joined into one line (RFC 9110 5.3, RFC 6265 3).
-_SET_COOKIE = "set-cookie"
+SET_COOKIE = "set-cookie"
 
 LambdaResponse = dict[str, Any]
 
@@ -35,7 +35,7 @@ def to_lambda_response(
     headers: dict[str, str] = {}
     multi_value_headers: dict[str, list[str]] = {}
     for key, (name, values) in grouped.items():
-        if key == _SET_COOKIE and len(values) > 1:
+        if key == SET_COOKIE and len(values) > 1:
             multi_value_headers[name] = values
         else:
             headers[name] = ", ".join(values)
@@ -73,8 +73,9 @@ def returned_headers(
     the configured CORS origin added unless the backend answered CORS itself."""
     grouped: dict[str, tuple[str, list[str]]] = {}
     for name, value in backend_headers:
-        if name.lower() not in _NOT_RETURNED:
-            grouped.setdefault(name.lower(), (name, []))[1].append(value)
+        key = name.lower()
+        if key not in _NOT_RETURNED:
+            grouped.setdefault(key, (name, []))[1].append(value)
     if cors_allow_origin and "access-control-allow-origin" not in grouped:
         grouped["access-control-allow-origin"] = ("Access-Control-Allow-Origin", [cors_allow_origin])
         if cors_allow_origin != "*":
@@ -85,9 +86,9 @@ def returned_headers(
 def set_cookie_values(response: LambdaResponse) -> list[str]:
     """Every Set-Cookie value of an answer, whichever map holds them."""
     for name, values in response["multiValueHeaders"].items():
-        if name.lower() == _SET_COOKIE:
+        if name.lower() == SET_COOKIE:
             return list(values)
-    return [value for name, value in response["headers"].items() if name.lower() == _SET_COOKIE]
+    return [value for name, value in response["headers"].items() if name.lower() == SET_COOKIE]
 
 
 def error_response(status: HTTPStatus, message: str, request_id: str) -> LambdaResponse:

@@ -3,9 +3,7 @@ streaming" (statusCode, headers, multiValueHeaders, cookies), sent before the bo
 
 from typing import Any
 
-from proxy.response import LambdaResponse, returned_headers
-
-_SET_COOKIE = "set-cookie"
+from proxy.response import SET_COOKIE, LambdaResponse, returned_headers
 
 
 def stream_prelude(status: int, headers: list[tuple[str, str]], cors_allow_origin: str | None) -> dict[str, Any]:
@@ -13,7 +11,7 @@ def stream_prelude(status: int, headers: list[tuple[str, str]], cors_allow_origi
     joined by ", ", the CORS origin added), with every Set-Cookie in `cookies`, the streaming format's own field."""
     prelude: dict[str, Any] = {"statusCode": status, "headers": {}}
     for key, (name, values) in returned_headers(headers, cors_allow_origin).items():
-        if key == _SET_COOKIE:
+        if key == SET_COOKIE:
             prelude["cookies"] = values
         else:
             prelude["headers"][name] = ", ".join(values)
