@@ -44,8 +44,12 @@ _STAGE_NAME = re.compile(r"[A-Za-z0-9_]{1,128}")
 _OFF = ("", "0", "false", "no")
 
 
-class _Stop(Exception):
-    """A stop signal arrived: unwinds through every cleanup, as Ctrl-C does."""
+class _Stop(BaseException):
+    """A stop signal arrived: unwinds through every cleanup, as Ctrl-C does.
+
+    A BaseException, as KeyboardInterrupt is: socketserver hands a connection to its thread inside `except Exception`,
+    which would log a stop that lands there and serve on, deaf to every later signal.
+    """
 
 
 class _Parser(argparse.ArgumentParser):

@@ -95,13 +95,34 @@ class Running:
         return HTTP.request("GET", self.url + path, headers=headers, redirect=False)
 
 
+# `python -m local_gateway` whose SIGINT arrives at the worst moment, whatever the machine's load: while the server
+# hands an accepted connection to its thread.
+_SIGINT_ON_ACCEPT = """
+import runpy, signal, socketserver, sys
+hand_over = socketserver.ThreadingMixIn.process_request
+def interrupted(server, request, client_address):
+    signal.raise_signal(signal.SIGINT)
+    hand_over(server, request, client_address)
+socketserver.ThreadingMixIn.process_request = interrupted
+sys.argv[0] = "local_gateway"
+runpy.run_module("local_gateway", run_name="__main__")
+"""
+
+
 @contextmanager
 def make_local(
-    tmp_path: Path, *arguments: str, sigint_ignored: bool = False, port: int = 0, demo_port: int = 0, **settings: str
+    tmp_path: Path,
+    *arguments: str,
+    sigint_ignored: bool = False,
+    sigint_on_accept: bool = False,
+    port: int = 0,
+    demo_port: int = 0,
+    **settings: str,
 ) -> Iterator[Running]:
     """`python -m local_gateway` on free ports, stopped on the way out (killed if it does not stop)."""
     port, demo_port = port or free_loopback_port(), demo_port or free_loopback_port()
-    command = [sys.executable, "-m", "local_gateway", "--port", str(port), "--demo-port", str(demo_port), *arguments]
+    entry = ["-c", _SIGINT_ON_ACCEPT] if sigint_on_accept else ["-m", "local_gateway"]
+    command = [sys.executable, *entry, "--port", str(port), "--demo-port", str(demo_port), *arguments]
     if sigint_ignored:  # as a shell starts a background job, `make local &`: SIGINT ignored, and exec keeps it so
         command = ["bash", "-c", 'trap "" INT; exec "$@"', "make-local", *command]
     stdout_file = tmp_path / f"stdout-{port}.txt"
@@ -160,6 +181,21 @@ def test_a_stop_signal_stops_the_gateway_and_the_demo_backend(tmp_path: Path, si
     for port in (local.port, local.demo_port):
         wait_until_closed(port, seconds=1)
     assert not (PROJECT_ROOT / ".local" / f"tokens-{local.port}.json").exists()
+
+
+def test_ctrl_c_while_a_connection_is_being_accepted_still_stops_it(tmp_path: Path) -> None:
+    """Before, socketserver caught the stop there, logged it as a failed request and served on, deaf to every later
+    signal: a CI run's `make local` did not exit within 20 s of its Ctrl-C."""
+    with make_local(tmp_path, "--auth-mode", "NONE", sigint_on_accept=True) as local:
+        with pytest.raises(urllib3.exceptions.ProtocolError):  # the connection the stop interrupted: closed unanswered
+            HTTP.request("GET", f"{local.url}/anything")
+
+        assert local.process.wait(timeout=20) == 0
+        stderr = local.stderr.rest()
+    assert stderr.rstrip().endswith("make local: stopped (SIGINT)")
+    assert "Traceback" not in stderr
+    for port in (local.port, local.demo_port):
+        wait_until_closed(port, seconds=1)
 
 
 def test_the_demo_backend_stops_when_the_gateway_is_killed(tmp_path: Path) -> None:
