@@ -146,7 +146,22 @@ def extras_sections(extras: dict[str, Any]) -> str:
         f"| request template + handler + response template | {ms(chain):.2f} | {ms(chain, 'p99'):.2f} |\n"
         f"| ratio | {ms(chain) / ms(handler_alone):.2f}× | |\n\n"
         f"New backend connections over 1,000 warm invocations: {extras['connections']} (the container keeps the "
-        "one it opened)."
+        "one it opened).\n\n" + _new_tls_connections(extras["new TLS connections"])
+    )
+
+
+def _new_tls_connections(samples: Samples) -> str:
+    client, direct = samples["handler's client"], samples["urllib3"]
+    rounds = len(client["cpu_ns"])
+    return (
+        f"## A new TLS connection per request ({rounds} GETs each, interleaved; the SSM stand-in over TLS, trusted "
+        "through a bundle of the SDK's CA certificates and its own)\n\n"
+        "| Client | CPU ms per request (p50) | wall ms (p50) |\n| --- | --- | --- |\n"
+        f"| the proxy's backend client (CA certificates loaded once, at init) | {ms(client['cpu_ns']):.2f} | "
+        f"{ms(client['wall_ns']):.2f} |\n"
+        f"| urllib3 PoolManager(ca_certs=the bundle) | {ms(direct['cpu_ns']):.2f} | {ms(direct['wall_ns']):.2f} |\n"
+        f"| ratio | {ms(client['cpu_ns']) / ms(direct['cpu_ns']):.2f}× | "
+        f"{ms(client['wall_ns']) / ms(direct['wall_ns']):.2f}× |"
     )
 
 

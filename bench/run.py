@@ -30,6 +30,7 @@ from bench.memory import MEMORY_SIZES, deployed_memory, measure_rows, proxy_peak
 from bench.packages import deployment_packages, python_running
 from bench.services import Backend, services
 from bench.warm import CaseResult, case_results, column_name, run_worker
+from bench.worker import TLS_BACKEND, TLS_CA_BUNDLE
 
 
 @dataclass(frozen=True)
@@ -135,8 +136,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             say("peak RSS: 5 MB bodies through the proxy")
             emit(reports.memory_tables(rows, cold, proxy_peak_rss_mb(backend), memory))
 
-        say("extras, unconstrained: tracemalloc peaks, the local chain, backend connections")
-        env = proxy_environment(backend.url)
+        say("extras, unconstrained: tracemalloc peaks, the local chain, backend connections, new TLS connections")
+        env = {**proxy_environment(backend.url), TLS_BACKEND: ssm.url, TLS_CA_BUNDLE: str(ssm.ca_bundle)}
         local = python_running("bench.worker", [str(PROXY_CODE)], isolated=False)  # make local's modules too
         extras = run_worker("extras", {"1 KB": 300}, None, env, python=local, backend_url=backend.url)
         emit(reports.extras_sections(extras))

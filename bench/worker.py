@@ -11,13 +11,14 @@ kept. Results go to FILE as JSON.
 
 Plans: `warm` (handler, direct urllib3 request and the event format's forced floor, interleaved), `breakdown` (the
 parts of one warm 1 KB request, each timed alone, and the alternatives they were chosen over), `rounds` (1 KB GET
-only, for the memory table), `extras` (peak allocations, the local chain, connections), `authorizations` (the
-authorizer with its token store cached) and `store-reads` (the authorizer reading the store from SSM each time, next
-to the SDK's own GetParameter).
+only, for the memory table), `extras` (peak allocations, the local chain, connections, new TLS connections),
+`authorizations` (the authorizer with its token store cached) and `store-reads` (the authorizer reading the store from
+SSM each time, next to the SDK's own GetParameter).
 """
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,9 @@ from bench.fixtures import SIZES, proxy_event, text_body
 from bench.timing import Samples, interleaved
 
 PROXY_PLANS = ("warm", "breakdown", "rounds", "extras")
+# The extras' https backend (the SSM stand-in, over TLS) and the CA bundle that trusts it, from bench.run.
+TLS_BACKEND, TLS_CA_BUNDLE = "BENCH_TLS_BACKEND", "BENCH_TLS_CA_BUNDLE"
+TLS_PATH = "/"  # 236 bytes; moto_server closes the connection after each answer anyway
 AUTHORIZER_PLANS = ("authorizations", "store-reads")
 
 
@@ -42,7 +46,8 @@ def warm(proxy: Proxy, rounds: dict[str, int]) -> dict[str, Samples]:
 
 
 def extras(proxy: Proxy, rounds: int) -> dict[str, Any]:
-    """Peak allocations for 5 MB bodies, the full local chain vs the handler alone, connections opened."""
+    """Peak allocations for 5 MB bodies, the full local chain vs the handler alone, connections opened, and the cost
+    of a new TLS connection."""
     import tracemalloc  # noqa: PLC0415
 
     from local_gateway.integration import RestApiIntegration  # noqa: PLC0415
@@ -77,7 +82,34 @@ def extras(proxy: Proxy, rounds: int) -> dict[str, Any]:
         "chain": timings["chain"]["wall_ns"],
         "handler": timings["handler"]["wall_ns"],
         "connections": after - before,
+        "new TLS connections": new_tls_connections(rounds // 3),
     }
+
+
+def new_tls_connections(rounds: int) -> Samples:
+    """One GET per new TLS connection (`Connection: close`) to an https backend trusted through a CA bundle of the
+    SDK's 100-odd certificates: the proxy's client, which loaded them at init, and a urllib3 PoolManager given the
+    same bundle, which loads it for every connection."""
+    import urllib3  # noqa: PLC0415
+
+    from proxy.backend import BackendClient  # noqa: PLC0415
+    from proxy.config import load_config  # noqa: PLC0415
+    from proxy.response import LAMBDA_RESPONSE_LIMIT_BYTES  # noqa: PLC0415
+    from proxy.upstream import UpstreamRequest  # noqa: PLC0415
+
+    url, ca_bundle = os.environ[TLS_BACKEND], os.environ[TLS_CA_BUNDLE]
+    config = load_config({"BACKEND_URL": url, "BACKEND_CA_BUNDLE": ca_bundle})
+    client = BackendClient(config, LAMBDA_RESPONSE_LIMIT_BYTES)
+    direct = urllib3.PoolManager(maxsize=1, retries=False, ca_certs=ca_bundle)
+    host = url.removeprefix("https://")
+    request = UpstreamRequest("GET", TLS_PATH, [("Host", host), ("Connection", "close")], b"")
+    return interleaved(
+        {
+            "handler's client": lambda: client.send(request),
+            "urllib3": lambda: direct.request("GET", url + TLS_PATH, headers={"Connection": "close"}).data,
+        },
+        rounds,
+    )
 
 
 def run_plan(plan: str, rounds: dict[str, int], backend_url: str, memory_mb: int, group: str | None) -> Any:

@@ -2,6 +2,7 @@
 
 import json
 import os
+import ssl
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +16,10 @@ from bench.cold_starts import FRESH, ColdStart
 from bench.cpu_share import CGROUP_ROOT, CpuShare, cgroup_layout, quota, run
 from bench.fixtures import PROJECT_ROOT, PROXY_CODE, proxy_environment
 from bench.timing import interleaved
+from bench.worker import TLS_BACKEND, TLS_CA_BUNDLE, new_tls_connections
+from tests.support.backend import RecordingBackend
 from tests.support.chain import ConfigureProxy
+from tests.support.tls import make_private_ca
 
 LOOP = "total = 0\nfor i in range(3_000_000): total += i"
 
@@ -137,3 +141,21 @@ def test_the_direct_request_carries_the_headers_the_proxy_sent(
     get["direct"]()
 
     assert sorted(bench_backend.last_headers) == sorted(sent_by_proxy)
+
+
+def test_the_tls_comparison_opens_a_new_connection_for_every_request_of_both_clients(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Otherwise it would time pooled requests, where neither client loads any certificate."""
+    private_ca = make_private_ca(tmp_path)
+    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    tls.load_cert_chain(private_ca.server_certificate, private_ca.server_key)
+    with RecordingBackend(tls) as backend:
+        monkeypatch.setenv(TLS_BACKEND, backend.url)
+        monkeypatch.setenv(TLS_CA_BUNDLE, str(private_ca.ca_bundle))
+
+        samples = new_tls_connections(3)
+
+        assert {name: len(times["cpu_ns"]) for name, times in samples.items()} == {"handler's client": 3, "urllib3": 3}
+        assert len(backend.requests) == 8  # one unmeasured round first
+        assert backend.connections_opened == 8

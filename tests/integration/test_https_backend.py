@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from local_gateway.model import MethodRequest
-from tests.support.backend import RecordingBackend
+from tests.support.backend import RecordingBackend, Reply
 from tests.support.chain import ConfigureProxy
 from tests.support.engines import BothEngines
 from tests.support.tls import PrivateCa, make_private_ca
@@ -51,6 +51,43 @@ def test_an_unknown_certificate_is_refused_with_a_502(
     assert response.status == 502
     assert json.loads(response.body)["message"] == "the backend's TLS certificate could not be verified"
     assert https_backend.requests == []
+
+
+def test_a_certificate_for_another_name_is_refused_with_a_502(
+    chain: BothEngines, https_backend: RecordingBackend, configure_proxy: ConfigureProxy, private_ca: PrivateCa
+) -> None:
+    """Signed by the trusted CA, but for 127.0.0.1, while the backend is named localhost."""
+    configure_proxy(f"https://localhost:{https_backend.port}", backend_ca_bundle=str(private_ca.ca_bundle))
+
+    response = chain.handle(MethodRequest("GET", "/secure"))
+
+    assert response.status == 502
+    assert json.loads(response.body)["message"] == "the backend's TLS certificate could not be verified"
+    assert https_backend.requests == []
+
+
+@pytest.mark.parametrize("with_private_ca", [True, False], ids=["BACKEND_CA_BUNDLE", "system CAs"])
+def test_new_connections_use_the_ca_certificates_loaded_at_cold_start(
+    chain: BothEngines,
+    https_backend: RecordingBackend,
+    configure_proxy: ConfigureProxy,
+    private_ca: PrivateCa,
+    monkeypatch: pytest.MonkeyPatch,
+    with_private_ca: bool,
+) -> None:
+    """Loading them costs about 16 ms of CPU, which urllib3 would spend again on every new connection."""
+    trusted = {"backend_ca_bundle": str(private_ca.ca_bundle)} if with_private_ca else {}
+    configure_proxy(https_backend.url, **trusted)
+    loads: list[str] = []
+    for method in ("load_verify_locations", "load_default_certs"):
+        monkeypatch.setattr(ssl.SSLContext, method, lambda *_, method=method, **__: loads.append(method))
+    https_backend.responder = lambda request: Reply(200, [("Connection", "close")], b"ok")
+
+    statuses = [chain.handle(MethodRequest("GET", "/secure")).status for _ in range(3)]
+
+    assert statuses == ([200] * 3 if with_private_ca else [502] * 3)
+    assert https_backend.connections_opened == (3 * chain.backend_calls_per_request if with_private_ca else 0)
+    assert loads == []
 
 
 def test_the_ca_bundle_parameter_names_a_file_inside_the_package(tmp_path: Path) -> None:
