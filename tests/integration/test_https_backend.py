@@ -90,6 +90,20 @@ def test_new_connections_use_the_ca_certificates_loaded_at_cold_start(
     assert loads == []
 
 
+def test_a_backend_that_does_not_speak_tls_is_a_502_saying_the_handshake_failed(
+    chain: BothEngines, configure_proxy: ConfigureProxy
+) -> None:
+    """BACKEND_URL says https, but the service listens in plain HTTP: the answer says which side to fix."""
+    with RecordingBackend() as plain_backend:
+        configure_proxy(plain_backend.url.replace("http://", "https://"))
+
+        response = chain.handle(MethodRequest("GET", "/secure"))
+
+    assert response.status == 502
+    assert json.loads(response.body)["message"] == "the TLS handshake with the backend failed"
+    assert plain_backend.requests == []
+
+
 def test_the_ca_bundle_parameter_names_a_file_inside_the_package(tmp_path: Path) -> None:
     from proxy.config import ConfigError, load_config
 
