@@ -88,7 +88,7 @@ def extras(proxy: Proxy, rounds: int) -> dict[str, Any]:
 
 def new_tls_connections(rounds: int) -> Samples:
     """One GET per new TLS connection (`Connection: close`) to an https backend trusted through a CA bundle of the
-    SDK's 100-odd certificates: the proxy's client, which loaded them at init, and a urllib3 PoolManager given the
+    SDK's certificates: the proxy's client, which loaded them at init, and a urllib3 PoolManager given the
     same bundle, which loads it for every connection."""
     import urllib3  # noqa: PLC0415
 

@@ -85,7 +85,7 @@ class BackendClient:
             block=False,
             retries=False,
             cert_reqs="CERT_REQUIRED",
-            ssl_context=_trust_store(config.ca_bundle) if config.backend.scheme == "https" else None,
+            ssl_context=_trust_store(config.ca_bundle) if backend.scheme == "https" else None,
         )
         self._pool = manager.connection_from_host(backend.host, backend.port, backend.scheme)
         self._pool.ConnectionCls = BackendTLSConnection if backend.scheme == "https" else BackendConnection
